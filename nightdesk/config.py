@@ -1,0 +1,437 @@
+"""The TOML config, loaded into typed objects with errors a person can act on.
+
+Every error names the file, the key (dotted, as it would be written), the line where it can
+be found, and what was expected. Format-specific keys are checked against the options the
+installed format declares, so a plugin's keys get the same care as ours.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from nightdesk import formats
+from nightdesk.errors import ConfigError
+from nightdesk.formats import OPTIONAL_COLUMNS, ColumnMap
+from nightdesk.seats import METHODS, TIE_RULES, SeatRules
+
+CONFIG_FILENAME = "config.toml"
+DEFAULT_INTERVAL = 30.0
+DEFAULT_TIMEOUT = 10.0
+DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ElectionConfig:
+    """``[election]``: what is being counted and how seats follow from votes."""
+
+    name: str
+    timezone: ZoneInfo
+    rules: SeatRules = field(default_factory=SeatRules)
+    simulated: bool = False
+    seats: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """One ``[[sources]]`` entry: where a feed is, what format, how often."""
+
+    name: str
+    url: str
+    format: str
+    interval: float = DEFAULT_INTERVAL
+    timeout: float = DEFAULT_TIMEOUT
+    max_bytes: int = DEFAULT_MAX_BYTES
+    headers_env: Mapping[str, str] = field(default_factory=dict)
+    columns: ColumnMap | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+    base_dir: Path = field(default_factory=Path.cwd)
+
+    @property
+    def is_http(self) -> bool:
+        return self.url.startswith(("http://", "https://"))
+
+    @property
+    def path(self) -> Path:
+        """The local file, for a source that is not an http(s) URL."""
+        p = Path(self.url.removeprefix("file://")).expanduser()
+        return p if p.is_absolute() else self.base_dir / p
+
+
+@dataclass(frozen=True)
+class Config:
+    """A whole config file."""
+
+    election: ElectionConfig
+    sources: tuple[SourceConfig, ...]
+    path: Path | None = None
+
+    def source(self, name: str) -> SourceConfig:
+        for s in self.sources:
+            if s.name == name:
+                return s
+        raise KeyError(name)
+
+
+def default_path() -> Path:
+    """The user's config file (XDG on Linux, the platform's place elsewhere)."""
+    from platformdirs import user_config_path
+
+    return user_config_path("nightdesk") / CONFIG_FILENAME
+
+
+def load(path: Path | str) -> Config:
+    """Read and check a config file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("no such file", path=path) from None
+    except (OSError, UnicodeError) as exc:
+        raise ConfigError(f"cannot read the file: {exc}", path=path) from None
+    return parse(text, path=path)
+
+
+def parse(text: str, path: Path | str | None = None) -> Config:
+    """Check a config given as text; relative source paths are relative to ``path``."""
+    p = Path(path) if path is not None else None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"\(at line (\d+)", str(exc))
+        raise ConfigError(
+            f"not valid TOML: {exc}", path=p, line=int(m.group(1)) if m else None
+        ) from None
+    return _Reader(text, p).config(data)
+
+
+_TABLE_RE = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+_KEY_RE = re.compile(r"""^\s*("(?:[^"\\]|\\.)*"|'[^']*'|[A-Za-z0-9_-]+)\s*=""")
+
+
+class _Locator:
+    """Finds the line of a key in the TOML text (tomllib does not keep positions)."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.splitlines()
+        # (table path as tuple, line number of each key) in file order.
+        self.keys: dict[tuple[Any, ...], dict[str, int]] = {}
+        self.tables: dict[tuple[Any, ...], int] = {}
+        counts: dict[str, int] = {}
+        current: tuple[Any, ...] = ()
+        for no, line in enumerate(self.lines, start=1):
+            m = _TABLE_RE.match(line)
+            if m:
+                parts = [x.strip().strip("\"'") for x in m.group(2).split(".")]
+                if m.group(1) == "[[":
+                    idx = counts.get(parts[0], -1) + 1
+                    counts[parts[0]] = idx
+                    current = (parts[0], idx, *parts[1:])
+                elif parts[0] in counts:  # [sources.columns] belongs to the last [[sources]]
+                    current = (parts[0], counts[parts[0]], *parts[1:])
+                else:
+                    current = tuple(parts)
+                self.tables.setdefault(current, no)
+                continue
+            k = _KEY_RE.match(line)
+            if k:
+                key = k.group(1).strip("\"'")
+                self.keys.setdefault(current, {}).setdefault(key, no)
+
+    def line(self, table: tuple[Any, ...], key: str | None = None) -> int | None:
+        if key is not None:
+            found = self.keys.get(table, {}).get(key)
+            if found is not None:
+                return found
+        if table in self.tables:  # a missing key: point at its table
+            return self.tables[table]
+        # Inline tables: `columns = { unit = "x" }` → the parent's key line.
+        if len(table) > 1 and not isinstance(table[-1], int):
+            return self.line(table[:-1], str(table[-1]))
+        return None
+
+
+def _dotted(table: tuple[Any, ...], key: str | None = None) -> str:
+    parts: list[str] = []
+    for t in table:
+        if isinstance(t, int):
+            parts[-1] = f"{parts[-1]}[{t}]"
+        else:
+            parts.append(t if re.fullmatch(r"[A-Za-z0-9_-]+", t) else f'"{t}"')
+    if key is not None:
+        parts.append(key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else f'"{key}"')
+    return ".".join(parts)
+
+
+def _kind(value: object) -> str:
+    return {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "an array",
+        dict: "a table",
+    }.get(type(value), type(value).__name__)
+
+
+class _Reader:
+    def __init__(self, text: str, path: Path | None) -> None:
+        self.loc = _Locator(text)
+        self.path = path
+        self.base = path.parent if path is not None else Path.cwd()
+
+    def error(self, table: tuple[Any, ...], key: str | None, message: str) -> ConfigError:
+        return ConfigError(
+            message, path=self.path, key=_dotted(table, key), line=self.loc.line(table, key)
+        )
+
+    def table(self, data: Mapping[str, Any], table: tuple[Any, ...], allowed: list[str]) -> None:
+        for key in data:
+            if key not in allowed:
+                close = difflib.get_close_matches(key, allowed, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise self.error(
+                    table, key, f"unknown key{hint} (expected one of: {', '.join(allowed)})"
+                )
+
+    def get(
+        self,
+        data: Mapping[str, Any],
+        table: tuple[Any, ...],
+        key: str,
+        types: tuple[type, ...],
+        expected: str,
+        default: Any = ...,
+    ) -> Any:
+        if key not in data:
+            if default is ...:
+                raise self.error(table, key, f"missing required key: expected {expected}")
+            return default
+        value = data[key]
+        is_bool = isinstance(value, bool) and bool not in types  # TOML true is not a number
+        if is_bool or not isinstance(value, types):
+            raise self.error(table, key, f"expected {expected}, got {_kind(value)} {value!r}")
+        return value
+
+    def config(self, data: Mapping[str, Any]) -> Config:
+        self.table(data, (), ["election", "sources"])
+        election = self.election(self.get(data, (), "election", (dict,), "an [election] table"))
+        raw_sources = self.get(data, (), "sources", (list,), "one or more [[sources]] tables")
+        if not raw_sources:
+            raise self.error((), "sources", "expected at least one [[sources]] table")
+        sources = tuple(self.source(i, s) for i, s in enumerate(raw_sources))
+        seen: dict[str, int] = {}
+        for i, s in enumerate(sources):
+            if s.name in seen:
+                raise self.error(
+                    ("sources", i),
+                    "name",
+                    f"source name {s.name!r} is used twice (also by source {seen[s.name] + 1})",
+                )
+            seen[s.name] = i
+        return Config(election=election, sources=sources, path=self.path)
+
+    def election(self, data: Mapping[str, Any]) -> ElectionConfig:
+        t: tuple[Any, ...] = ("election",)
+        self.table(
+            data,
+            t,
+            [
+                "name",
+                "timezone",
+                "seats_method",
+                "threshold",
+                "national_threshold",
+                "tie",
+                "simulated",
+                "seats",
+            ],
+        )
+        name = self.get(data, t, "name", (str,), "the election's name as a string")
+        tz_name = self.get(data, t, "timezone", (str,), "an IANA time zone such as 'UTC'", "UTC")
+        try:
+            tz = ZoneInfo(tz_name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise self.error(
+                t,
+                "timezone",
+                f"unknown time zone {tz_name!r}: expected an IANA name such as "
+                "'Asia/Phnom_Penh' or 'UTC'",
+            ) from None
+        method = self.get(data, t, "seats_method", (str,), f"one of {', '.join(METHODS)}", "dhondt")
+        if method not in METHODS:
+            raise self.error(
+                t,
+                "seats_method",
+                f"unknown method {method!r}: expected one of {', '.join(METHODS)}",
+            )
+        thresholds = {}
+        for key in ("threshold", "national_threshold"):
+            value = self.get(
+                data, t, key, (int, float), "a fraction of valid votes from 0 to 1, e.g. 0.03", 0.0
+            )
+            if not (0 <= value < 1) or math.isnan(value):
+                raise self.error(
+                    t, key, f"expected a fraction from 0 up to (not including) 1, got {value!r}"
+                )
+            thresholds[key] = float(value)
+        tie = self.get(data, t, "tie", (str,), f"one of {', '.join(TIE_RULES)}", "more-votes")
+        if tie not in TIE_RULES:
+            raise self.error(
+                t, "tie", f"unknown tie rule {tie!r}: expected one of {', '.join(TIE_RULES)}"
+            )
+        simulated = self.get(data, t, "simulated", (bool,), "true or false", False)
+        seats_raw = self.get(data, t, "seats", (dict,), "a table of unit = seats", {})
+        seats: dict[str, int] = {}
+        for unit, n in seats_raw.items():
+            if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+                raise self.error(
+                    (*t, "seats"), unit, f"expected a whole number of seats ≥ 0, got {n!r}"
+                )
+            seats[unit] = n
+        return ElectionConfig(
+            name=name,
+            timezone=tz,
+            rules=SeatRules(method=method, tie=tie, **thresholds),  # type: ignore[arg-type]
+            simulated=simulated,
+            seats=seats,
+        )
+
+    def source(self, index: int, data: Any) -> SourceConfig:
+        t: tuple[Any, ...] = ("sources", index)
+        if not isinstance(data, dict):
+            raise self.error(t, None, f"expected a table, got {_kind(data)}")
+        fmt_name = self.get(data, t, "format", (str,), "a format name such as 'csv' or 'json'")
+        try:
+            fmt = formats.load(fmt_name)
+        except ConfigError as exc:
+            raise self.error(t, "format", exc.reason) from None
+        common = [
+            "name",
+            "url",
+            "format",
+            "interval",
+            "timeout",
+            "max_bytes",
+            "headers_env",
+            "columns",
+        ]
+        self.table(data, t, common + list(fmt.options))
+        name = self.get(data, t, "name", (str,), "a short name for the source, e.g. 'nec'")
+        if not name.strip():
+            raise self.error(t, "name", "expected a non-empty name")
+        url = self.get(
+            data, t, "url", (str,), "an http(s) URL, or a path relative to the config file"
+        )
+        if not url.strip():
+            raise self.error(t, "url", "expected an http(s) URL or a path, got an empty string")
+        if "://" in url and not url.startswith(("http://", "https://", "file://")):
+            raise self.error(
+                t, "url", f"unsupported URL scheme in {url!r}: expected http(s) or a file path"
+            )
+        interval = self._positive(data, t, "interval", "a number of seconds > 0", DEFAULT_INTERVAL)
+        timeout = self._positive(data, t, "timeout", "a number of seconds > 0", DEFAULT_TIMEOUT)
+        max_bytes = self.get(data, t, "max_bytes", (int,), "a size in bytes > 0", DEFAULT_MAX_BYTES)
+        if max_bytes <= 0:
+            raise self.error(t, "max_bytes", f"expected a size in bytes > 0, got {max_bytes}")
+        headers_env = self.get(
+            data, t, "headers_env", (dict,), 'a table such as { "x-api-key" = "AP_API_KEY" }', {}
+        )
+        for header, var in headers_env.items():
+            if not isinstance(var, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", var):
+                raise self.error(
+                    (*t, "headers_env"),
+                    header,
+                    f"expected the name of an environment variable, got {var!r}",
+                )
+        columns = None
+        if "columns" in data or fmt.needs_columns:
+            raw = self.get(
+                data,
+                t,
+                "columns",
+                (dict,),
+                "a [sources.columns] table naming the unit column "
+                "and the party and votes columns (or parties = [...])",
+            )
+            columns = self.columns((*t, "columns"), raw)
+        options: dict[str, Any] = {}
+        for key, spec in fmt.options.items():
+            if key in data:
+                options[key] = self.get(data, t, key, spec.types, spec.expected)
+        return SourceConfig(
+            name=name,
+            url=url,
+            format=fmt_name,
+            interval=float(interval),
+            timeout=float(timeout),
+            max_bytes=max_bytes,
+            headers_env=dict(headers_env),
+            columns=columns,
+            options=options,
+            base_dir=self.base,
+        )
+
+    def _positive(
+        self, data: Mapping[str, Any], t: tuple[Any, ...], key: str, expected: str, default: float
+    ) -> float:
+        value = self.get(data, t, key, (int, float), expected, default)
+        if not value > 0 or math.isinf(value):
+            raise self.error(t, key, f"expected {expected}, got {value!r}")
+        return float(value)
+
+    def columns(self, t: tuple[Any, ...], data: Mapping[str, Any]) -> ColumnMap:
+        allowed = ["unit", "party", "votes", "parties", *OPTIONAL_COLUMNS]
+        self.table(data, t, allowed)
+        col = "a column name as a string"
+        unit = self.get(data, t, "unit", (str,), "the name of the column holding the unit id")
+        party = self.get(data, t, "party", (str,), col, None)
+        votes = self.get(data, t, "votes", (str,), col, None)
+        parties_raw = self.get(
+            data, t, "parties", (list, str), 'a list of party columns, or "*"', None
+        )
+        parties: tuple[str, ...] | str | None = None
+        if parties_raw is not None:
+            if isinstance(parties_raw, str):
+                if parties_raw != "*":
+                    raise self.error(
+                        t, "parties", f'expected a list of column names or "*", got {parties_raw!r}'
+                    )
+                parties = "*"
+            else:
+                if not parties_raw or not all(isinstance(x, str) for x in parties_raw):
+                    raise self.error(
+                        t, "parties", "expected a non-empty list of column names (strings)"
+                    )
+                if len(set(parties_raw)) != len(parties_raw):
+                    raise self.error(t, "parties", "a party column is listed twice")
+                parties = tuple(parties_raw)
+            if party is not None or votes is not None:
+                raise self.error(
+                    t,
+                    "parties",
+                    "a table is either long (party and votes) or wide (parties), not both",
+                )
+        elif party is None or votes is None:
+            missing = "party" if party is None else "votes"
+            raise self.error(
+                t,
+                missing,
+                "missing required key: a long table needs both party and votes columns "
+                "(or give parties = [...] for a wide table)",
+            )
+        optional = {k: self.get(data, t, k, (str,), col) for k in OPTIONAL_COLUMNS if k in data}
+        return ColumnMap(
+            unit=unit,
+            party=party,
+            votes=votes,
+            parties=parties,
+            optional=optional,  # type: ignore[arg-type]
+        )

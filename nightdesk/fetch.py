@@ -1,0 +1,177 @@
+"""Getting a feed's bytes: HTTP through one shared httpx client, or a local file.
+
+Fetching is I/O only; nothing here parses. Conditional requests make an unchanged feed cost
+one round trip and nothing downstream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import httpx
+
+from nightdesk.config import SourceConfig
+from nightdesk.errors import FetchError
+
+USER_AGENT = "nightdesk (election-night results monitor)"
+
+
+@dataclass(frozen=True)
+class Validators:
+    """What the last good response said about itself, for a conditional request."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True)
+class Response:
+    """One fetch: the body (empty when not modified) and what came with it."""
+
+    body: bytes
+    status: int
+    fetched_at: datetime
+    headers: dict[str, str] = field(default_factory=dict)
+    not_modified: bool = False
+
+    @property
+    def validators(self) -> Validators:
+        return Validators(self.headers.get("etag"), self.headers.get("last-modified"))
+
+
+def new_client() -> httpx.AsyncClient:
+    """The one client all sources share (connection pooling, one place for defaults)."""
+    return httpx.AsyncClient(
+        headers={"user-agent": USER_AGENT},
+        follow_redirects=True,
+        limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+    )
+
+
+def _auth_headers(source: SourceConfig) -> dict[str, str]:
+    headers = {}
+    for header, var in source.headers_env.items():
+        value = os.environ.get(var)
+        if value is None:
+            raise FetchError(
+                f"environment variable {var} (for header {header!r}) is not set",
+                source=source.name,
+            )
+        headers[header] = value
+    return headers
+
+
+async def fetch(
+    client: httpx.AsyncClient, source: SourceConfig, validators: Validators | None = None
+) -> Response:
+    """Fetch a source once; :class:`FetchError` with a one-line reason on any failure."""
+    if source.is_http:
+        return await _fetch_http(client, source, validators or Validators())
+    return await asyncio.to_thread(_read_file, source, validators or Validators())
+
+
+async def _fetch_http(
+    client: httpx.AsyncClient, source: SourceConfig, validators: Validators
+) -> Response:
+    headers = _auth_headers(source)
+    if validators.etag:
+        headers["if-none-match"] = validators.etag
+    if validators.last_modified:
+        headers["if-modified-since"] = validators.last_modified
+    timeout = httpx.Timeout(source.timeout, connect=min(source.timeout, 5.0))
+    where = _display_url(source.url)
+    try:
+        async with asyncio.timeout(source.timeout):
+            async with client.stream(
+                "GET", source.url, headers=headers, timeout=timeout
+            ) as response:
+                if response.status_code == 304:
+                    return Response(
+                        b"", 304, datetime.now(UTC), dict(response.headers), not_modified=True
+                    )
+                if response.status_code >= 400:
+                    raise FetchError(
+                        f"HTTP {response.status_code} {response.reason_phrase} from {where}",
+                        source=source.name,
+                    )
+                declared = response.headers.get("content-length")
+                if declared and declared.isdigit() and int(declared) > source.max_bytes:
+                    raise _too_big(source)
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > source.max_bytes:
+                        raise _too_big(source)
+                    chunks.append(chunk)
+                return Response(
+                    b"".join(chunks),
+                    response.status_code,
+                    datetime.now(UTC),
+                    dict(response.headers),
+                )
+    except TimeoutError:
+        raise FetchError(
+            f"no complete answer from {where} within {source.timeout:g} s", source=source.name
+        ) from None
+    except httpx.TimeoutException:
+        raise FetchError(
+            f"timed out after {source.timeout:g} s waiting for {where}", source=source.name
+        ) from None
+    except httpx.ConnectError as exc:
+        raise FetchError(f"cannot connect to {where}: {_reason(exc)}", source=source.name) from None
+    except httpx.HTTPError as exc:
+        raise FetchError(
+            f"{type(exc).__name__} from {where}: {_reason(exc)}", source=source.name
+        ) from None
+
+
+def _read_file(source: SourceConfig, validators: Validators) -> Response:
+    path = source.path
+    try:
+        stat = path.stat()
+        tag = f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"'
+        headers = {
+            "etag": tag,
+            "last-modified": datetime.fromtimestamp(stat.st_mtime, UTC).strftime(
+                "%a, %d %b %Y %H:%M:%S GMT"
+            ),
+        }
+        if validators.etag == tag:
+            return Response(b"", 304, datetime.now(UTC), headers, not_modified=True)
+        if stat.st_size > source.max_bytes:
+            raise _too_big(source)
+        with path.open("rb") as fh:
+            body = fh.read(source.max_bytes + 1)
+        if len(body) > source.max_bytes:
+            raise _too_big(source)
+    except FileNotFoundError:
+        raise FetchError(f"no such file: {path}", source=source.name) from None
+    except IsADirectoryError:
+        raise FetchError(f"{path} is a directory, not a feed file", source=source.name) from None
+    except OSError as exc:
+        raise FetchError(f"cannot read {path}: {exc.strerror or exc}", source=source.name) from None
+    return Response(body, 200, datetime.now(UTC), headers)
+
+
+def _too_big(source: SourceConfig) -> FetchError:
+    return FetchError(
+        f"response larger than max_bytes = {source.max_bytes:,} bytes; refused",
+        source=source.name,
+    )
+
+
+def _display_url(url: str) -> str:
+    """The URL without credentials or query string (which may carry keys)."""
+    u = httpx.URL(url)
+    return str(u.copy_with(username=None, password=None, query=None))
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    if "Connection refused" in text or "ConnectionRefused" in text:
+        return "connection refused"
+    return text.splitlines()[0][:200]

@@ -1,0 +1,258 @@
+"""Polling: one asyncio task per source, one shared httpx client, never overlapping polls.
+
+The poller owns the latest good state of every source. A screen subscribes with a callback
+(or iterates :meth:`Poller.updates`) and receives :class:`SourceState` objects: it never sees
+HTTP, and a failed poll only changes the health, never the last good results.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Literal
+
+import httpx
+
+from nightdesk import formats
+from nightdesk.config import Config, SourceConfig
+from nightdesk.errors import FeedError, FetchError
+from nightdesk.fetch import Response, Validators, fetch, new_client
+from nightdesk.formats import ParseContext
+from nightdesk.results import RaceResult, assess
+
+log = logging.getLogger(__name__)
+
+Status = Literal["waiting", "ok", "stale", "failing"]
+#: A source is stale when its last good poll is older than this many intervals.
+STALE_AFTER_INTERVALS = 3
+MAX_BACKOFF = 300.0
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    """How a source is doing, for the status line."""
+
+    last_success: datetime | None = None
+    last_attempt: datetime | None = None
+    last_error: str | None = None
+    failures: int = 0  # consecutive
+
+    def status(self, interval: float, now: datetime | None = None) -> Status:
+        if self.failures:
+            return "failing"
+        if self.last_success is None:
+            return "waiting"
+        now = now or datetime.now(UTC)
+        age = (now - self.last_success).total_seconds()
+        return "stale" if age > STALE_AFTER_INTERVALS * interval else "ok"
+
+
+@dataclass(frozen=True)
+class SourceState:
+    """The latest good results of one source (one per race) and its health.
+
+    ``changed`` is false when a poll succeeded but the feed had nothing new (a 304 or an
+    identical body): subscribers then only need to refresh the status line.
+    """
+
+    source: SourceConfig
+    results: tuple[RaceResult, ...] = ()
+    health: SourceHealth = field(default_factory=SourceHealth)
+    changed: bool = False
+    polls: int = 0
+
+
+Callback = Callable[[SourceState], None]
+
+
+class Poller:
+    """Polls every source of a config until stopped."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        client: httpx.AsyncClient | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.config = config
+        self._client = client
+        self._own_client = client is None
+        self._rng = rng or random.Random()
+        self._callbacks: list[Callback] = []
+        self._queues: list[asyncio.Queue[SourceState]] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._validators: dict[str, Validators] = {}
+        self._wake: dict[str, asyncio.Event] = {}
+        self.states: dict[str, SourceState] = {s.name: SourceState(s) for s in config.sources}
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = new_client()
+        return self._client
+
+    def subscribe(self, callback: Callback) -> Callable[[], None]:
+        """Call ``callback`` with every new state; returns a function that unsubscribes."""
+        self._callbacks.append(callback)
+        return lambda: self._callbacks.remove(callback)
+
+    async def updates(self) -> AsyncIterator[SourceState]:
+        """Every new state, as an async iterator (for headless consumers)."""
+        queue: asyncio.Queue[SourceState] = asyncio.Queue()
+        self._queues.append(queue)
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            self._queues.remove(queue)
+
+    async def poll(self, source: SourceConfig) -> SourceState:
+        """Poll one source once and publish the new state; never raises for feed trouble."""
+        state = self.states[source.name]
+        now = datetime.now(UTC)
+        try:
+            response = await fetch(self.client, source, self._validators.get(source.name))
+            results, changed = await self._digest(source, state, response)
+        except FeedError as exc:
+            new = self._failed(state, now, str(exc.for_source(source.name)))
+        except Exception as exc:  # a bug must not stop the night: record it, keep polling
+            log.exception("unexpected error polling %s", source.name)
+            new = self._failed(state, now, f"internal error: {type(exc).__name__}: {exc}")
+        else:
+            health = SourceHealth(last_success=now, last_attempt=now)
+            new = SourceState(source, results, health, changed, state.polls + 1)
+        self.states[source.name] = new
+        self._publish(new)
+        return new
+
+    @staticmethod
+    def _failed(state: SourceState, now: datetime, reason: str) -> SourceState:
+        health = replace(
+            state.health,
+            last_attempt=now,
+            last_error=reason.splitlines()[0] if reason else "unknown error",
+            failures=state.health.failures + 1,
+        )
+        return replace(state, health=health, changed=False, polls=state.polls + 1)
+
+    async def _digest(
+        self, source: SourceConfig, state: SourceState, response: Response
+    ) -> tuple[tuple[RaceResult, ...], bool]:
+        if response.not_modified and state.results:
+            return state.results, False
+        if response.not_modified:
+            # A 304 with nothing stored (we restarted): ask again without validators.
+            self._validators.pop(source.name, None)
+            response = await fetch(self.client, source)
+        if not response.body.strip():
+            raise FeedError("empty response", source=source.name)
+        fmt = formats.load(source.format)
+        ctx = ParseContext(
+            source=source.name,
+            fetched_at=response.fetched_at,
+            columns=source.columns,
+            options=source.options,
+            headers=response.headers,
+        )
+        previous = {r.race_key: r.snapshot for r in state.results}
+        results, changed = await asyncio.to_thread(
+            _parse_and_assess, fmt, response.body, ctx, previous, self.config
+        )
+        # Only remember validators once the body parsed: a bad body must be fetched again.
+        self._validators[source.name] = response.validators
+        if not changed:
+            return state.results, False
+        return results, True
+
+    def _publish(self, state: SourceState) -> None:
+        for callback in list(self._callbacks):
+            callback(state)
+        for queue in self._queues:
+            queue.put_nowait(state)
+
+    def next_delay(self, source: SourceConfig) -> float:
+        """Seconds until the next poll: the interval, or backoff with jitter after failures."""
+        failures = self.states[source.name].health.failures
+        if not failures:
+            return source.interval
+        delay = min(source.interval * 2 ** (failures - 1), max(MAX_BACKOFF, source.interval))
+        return delay * self._rng.uniform(0.8, 1.2)
+
+    async def _run_source(self, source: SourceConfig) -> None:
+        wake = self._wake.setdefault(source.name, asyncio.Event())
+        while True:
+            await self.poll(source)
+            wake.clear()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.next_delay(source)):
+                    await wake.wait()
+
+    def refresh(self, name: str | None = None) -> None:
+        """Poll now (one source, or all) instead of waiting for the interval."""
+        for source_name, event in self._wake.items():
+            if name is None or name == source_name:
+                event.set()
+
+    async def start(self) -> None:
+        """Start one task per source (returns at once)."""
+        if self._tasks:
+            return
+        for source in self.config.sources:
+            self._tasks.append(
+                asyncio.create_task(self._run_source(source), name=f"poll:{source.name}")
+            )
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        if self._own_client and self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def poll_all_once(self) -> dict[str, SourceState]:
+        """Every source once, concurrently (for ``nightdesk snapshot``)."""
+        await asyncio.gather(*(self.poll(s) for s in self.config.sources))
+        return dict(self.states)
+
+    async def __aenter__(self) -> Poller:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+
+def _parse_and_assess(
+    fmt: formats.Format,
+    body: bytes,
+    ctx: ParseContext,
+    previous: dict[str, object],
+    config: Config,
+) -> tuple[tuple[RaceResult, ...], bool]:
+    """Parse and compute off the event loop; ``changed`` is false for identical counts."""
+    snapshots = formats.parse(fmt, body, ctx)
+    if not snapshots:
+        raise FetchError("the feed holds no results", source=ctx.source)
+    keys = [s.race.id if s.race else "" for s in snapshots]
+    if len(set(keys)) != len(keys):
+        raise FeedError("the feed repeats a race", source=ctx.source)
+    changed = set(keys) != set(previous) or any(
+        not s.same_counts(previous[k])  # type: ignore[arg-type]
+        for s, k in zip(snapshots, keys, strict=True)
+    )
+    if not changed:
+        return (), False
+    results = tuple(
+        assess(s, previous.get(k), config.election)  # type: ignore[arg-type]
+        for s, k in zip(snapshots, keys, strict=True)
+    )
+    return results, True

@@ -1,0 +1,158 @@
+"""The ``snapshot`` document of design.md, built from source states.
+
+The JSON shape is a contract that scripts rely on: extend it, never rename. The CSV rows are
+derived from the same document so the two can never disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from nightdesk.config import Config
+from nightdesk.polling import SourceState
+from nightdesk.results import RaceResult
+
+CSV_COLUMNS = [
+    "source",
+    "race",
+    "unit_id",
+    "unit_name",
+    "parent",
+    "seats",
+    "reporting",
+    "party",
+    "votes",
+    "share",
+    "seats_won",
+]
+
+
+def _iso(t: datetime | None, config: Config) -> str | None:
+    return t.astimezone(config.election.timezone).isoformat() if t is not None else None
+
+
+def _opt_int(value: Any) -> int | None:
+    return None if value is pd.NA or value is None else int(value)
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value is pd.NA or value is None else str(value)
+
+
+def election_document(config: Config) -> dict[str, Any]:
+    e = config.election
+    return {
+        "name": e.name,
+        "seats_method": e.rules.method,
+        "threshold": e.rules.threshold,
+        "national_threshold": e.rules.national_threshold,
+        "tie": e.rules.tie,
+        "timezone": e.timezone.key,
+        "simulated": e.simulated,
+    }
+
+
+def race_document(name: str, result: RaceResult, config: Config) -> dict[str, Any]:
+    """One source × race, exactly as design.md's ``sources[]`` entry (plus extensions)."""
+    snap, alloc = result.snapshot, result.allocation
+    votes = snap.votes
+    parties = [str(p) for p in votes.columns]
+    vals = votes.to_numpy(dtype=object, na_value=None)
+    won = alloc.seats.to_numpy(dtype=np.int64)
+    units = []
+    for i, unit in enumerate(votes.index):
+        row = snap.units.loc[unit]
+        seats = result.seats.loc[unit]
+        ls = alloc.last_seat.get(str(unit))
+        units.append(
+            {
+                "id": str(unit),
+                "name": str(row["name"]),
+                "parent": _opt_str(row["parent"]),
+                "seats": _opt_int(seats),
+                "reporting": None if row["reporting"] is pd.NA else float(row["reporting"]),
+                "votes": {
+                    p: (None if v is None else int(v))
+                    for p, v in zip(parties, vals[i], strict=True)
+                },
+                "seats_won": {p: int(w) for p, w in zip(parties, won[i], strict=True)},
+                "undecided": int(alloc.undecided.loc[unit]),
+                "last_seat": (
+                    {
+                        "holder": ls.holder,
+                        "challenger": ls.challenger,
+                        "votes_needed": ls.votes_needed,
+                        "holder_can_lose": ls.holder_can_lose,
+                    }
+                    if ls is not None and ls.challenger is not None
+                    else None
+                ),
+            }
+        )
+    totals_votes = votes.sum(axis=0, min_count=1)
+    grand = int(totals_votes.fillna(0).sum())
+    seat_totals = alloc.totals()
+    totals = {
+        p: {
+            "votes": _opt_int(totals_votes[p]),
+            "share": (float(totals_votes[p]) / grand)
+            if grand and totals_votes[p] is not pd.NA
+            else (0.0 if grand else None),
+            "seats": int(seat_totals[p]),
+            "name": str(snap.parties.at[p, "name"]),
+        }
+        for p in parties
+    }
+    race = {"id": snap.race.id, "name": snap.race.name} if snap.race else None
+    return {
+        "name": name,
+        "race": race,
+        "fetched_at": _iso(snap.fetched_at, config),
+        "published_at": _iso(snap.published_at, config),
+        "units": units,
+        "totals": totals,
+    }
+
+
+def snapshot_document(config: Config, states: Mapping[str, SourceState]) -> dict[str, Any]:
+    """The whole ``nightdesk snapshot --format json`` document.
+
+    Extension beyond design.md: ``failures`` lists sources that could not be read (they are
+    absent from ``sources``), with the reason.
+    """
+    sources = []
+    failures = []
+    for source in config.sources:
+        state = states[source.name]
+        if state.health.failures or not state.results:
+            failures.append({"name": source.name, "error": state.health.last_error or "no results"})
+            continue
+        sources.extend(race_document(source.name, r, config) for r in state.results)
+    return {"election": election_document(config), "sources": sources, "failures": failures}
+
+
+def csv_records(document: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    """One row per source × race × unit × party, from a snapshot document."""
+    for src in document["sources"]:
+        race = src["race"]["id"] if src["race"] else ""
+        for unit in src["units"]:
+            cast = sum(v for v in unit["votes"].values() if v is not None)
+            for party, votes in unit["votes"].items():
+                yield {
+                    "source": src["name"],
+                    "race": race,
+                    "unit_id": unit["id"],
+                    "unit_name": unit["name"],
+                    "parent": unit["parent"] or "",
+                    "seats": "" if unit["seats"] is None else unit["seats"],
+                    "reporting": "" if unit["reporting"] is None else unit["reporting"],
+                    "party": party,
+                    "votes": "" if votes is None else votes,
+                    "share": "" if votes is None or not cast else round(votes / cast, 6),
+                    "seats_won": unit["seats_won"].get(party, 0),
+                }

@@ -1,0 +1,228 @@
+"""The real poller against a real HTTP server on 127.0.0.1 (and real files)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from nightdesk import config as cfg
+from nightdesk.polling import Poller, SourceState
+from tests.conftest import FeedServer
+
+GOOD = "province,party,votes,seats\nKandal,CPP,300000,11\nKandal,CNRP,419000,11\nKep,CPP,9,1\n"
+BETTER = "province,party,votes,seats\nKandal,CPP,300100,11\nKandal,CNRP,419000,11\nKep,CPP,9,1\n"
+
+
+def config(url: str, interval: float = 0.05, **extra: str) -> cfg.Config:
+    more = "".join(f"{k} = {v}\n" for k, v in extra.items())
+    return cfg.parse(
+        f"""
+[election]
+name = "test"
+[[sources]]
+name = "nec"
+url = "{url}"
+format = "csv"
+interval = {interval}
+timeout = 2
+{more}
+[sources.columns]
+unit = "province"
+party = "party"
+votes = "votes"
+seats = "seats"
+""",
+        path=Path.cwd() / "x.toml",
+    )
+
+
+async def poll(poller: Poller) -> SourceState:
+    return await poller.poll(poller.config.sources[0])
+
+
+async def test_good_feed_then_every_kind_of_failure_keeps_the_last_good_snapshot(
+    feed_server: FeedServer, closed_port: int
+) -> None:
+    feed_server.set(GOOD)
+    async with Poller(config(feed_server.url + "/r.csv")) as poller:
+        good = await poll(poller)
+        assert good.health.failures == 0 and good.changed
+        (result,) = good.results
+        assert result.snapshot.votes.at["Kandal", "CNRP"] == 419_000
+        assert result.allocation.seats.loc["Kandal"].tolist() == [5, 6]
+
+        failures = [
+            (lambda: feed_server.set("oops", status=500), "HTTP 500 Internal Server Error"),
+            (
+                lambda: feed_server.set("province,party,seats\nKandal,CPP,11\n"),
+                "'votes'",
+            ),
+            (
+                lambda: feed_server.set(GOOD.replace("419000", "41x000")),
+                "'41x000'",
+            ),
+        ]
+        for n, (make_bad, words) in enumerate(failures, start=1):
+            make_bad()
+            bad = await poll(poller)
+            assert bad.health.failures == n
+            assert bad.health.last_error is not None and words in bad.health.last_error
+            assert bad.health.status(1.0) == "failing"
+            assert bad.results == good.results  # the last good data stays
+            assert not bad.changed
+
+        # Unreachable: the same poller pointed at a closed port.
+    async with Poller(config(f"http://127.0.0.1:{closed_port}/r.csv")) as poller:
+        down = await poll(poller)
+        assert down.health.failures == 1
+        assert "cannot connect" in (down.health.last_error or "")
+        assert down.results == ()
+
+
+async def test_bad_value_error_names_row_and_column(feed_server: FeedServer) -> None:
+    feed_server.set(GOOD.replace("419000", "41x000"))
+    async with Poller(config(feed_server.url)) as poller:
+        bad = await poll(poller)
+    err = bad.health.last_error or ""
+    assert "'votes'" in err and "row 2" in err and "41x000" in err
+
+
+async def test_recovery_after_failure_resets_health(feed_server: FeedServer) -> None:
+    feed_server.set(GOOD)
+    async with Poller(config(feed_server.url)) as poller:
+        await poll(poller)
+        feed_server.set("", status=503)
+        assert (await poll(poller)).health.failures == 1
+        feed_server.set(BETTER)
+        again = await poll(poller)
+    assert again.health.failures == 0 and again.health.last_error is None
+    assert again.changed
+    (r,) = again.results
+    assert r.previous is not None and r.previous.votes.at["Kandal", "CPP"] == 300_000
+    assert r.delta.cells[["unit", "party", "change"]].values.tolist() == [["Kandal", "CPP", 100]]
+
+
+async def test_identical_body_and_304_are_not_new_snapshots(feed_server: FeedServer) -> None:
+    feed_server.set(GOOD)
+    async with Poller(config(feed_server.url)) as poller:
+        first = await poll(poller)
+        same = await poll(poller)  # no validators: full body, identical counts
+        assert not same.changed and same.results == first.results
+        feed_server.set(GOOD, ETag='"v1"')
+        await poll(poller)
+        cond = await poll(poller)
+    assert feed_server.requests[-1].get("if-none-match") == '"v1"'
+    assert not cond.changed and cond.health.failures == 0
+
+
+async def test_file_source_relative_to_the_config(tmp_path: Path) -> None:
+    (tmp_path / "feeds").mkdir()
+    feed = tmp_path / "feeds" / "nec.csv"
+    feed.write_text(GOOD)
+    c = cfg.parse(
+        config("feeds/nec.csv").sources[0].url and _file_config(), path=tmp_path / "e.toml"
+    )
+    async with Poller(c) as poller:
+        state = await poll(poller)
+        assert state.health.failures == 0
+        assert state.results[0].snapshot.votes.at["Kep", "CPP"] == 9
+        feed.unlink()
+        gone = await poll(poller)
+    assert "no such file" in (gone.health.last_error or "")
+    assert gone.results == state.results
+
+
+def _file_config() -> str:
+    return """
+[election]
+name = "test"
+[[sources]]
+name = "nec"
+url = "feeds/nec.csv"
+format = "csv"
+[sources.columns]
+unit = "province"
+party = "party"
+votes = "votes"
+"""
+
+
+async def test_oversized_response_is_refused(feed_server: FeedServer) -> None:
+    feed_server.set(GOOD * 100)
+    async with Poller(config(feed_server.url, max_bytes="1000")) as poller:
+        state = await poll(poller)
+    assert "larger than max_bytes" in (state.health.last_error or "")
+
+
+async def test_slow_feed_times_out(feed_server: FeedServer) -> None:
+    feed_server.set(GOOD)
+    feed_server.answer.delay = 1.5
+    c = config(feed_server.url)
+    source = c.sources[0]
+    from dataclasses import replace
+
+    c = replace(c, sources=(replace(source, timeout=0.3),))
+    async with Poller(c) as poller:
+        state = await poll(poller)
+    assert "0.3 s" in (state.health.last_error or "")
+
+
+async def test_secret_header_from_environment_never_in_errors(
+    feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEC_TEST_KEY", "s3cret-value")
+    feed_server.set("nope", status=403)
+    c = config(feed_server.url, headers_env='{ "x-api-key" = "NEC_TEST_KEY" }')
+    async with Poller(c) as poller:
+        state = await poll(poller)
+    assert feed_server.requests[-1]["x-api-key"] == "s3cret-value"
+    assert "s3cret" not in (state.health.last_error or "")
+    assert "403" in (state.health.last_error or "")
+    monkeypatch.delenv("NEC_TEST_KEY")
+    async with Poller(c) as poller:
+        state = await poll(poller)
+    assert "NEC_TEST_KEY" in (state.health.last_error or "") and "not set" in (
+        state.health.last_error or ""
+    )
+
+
+async def test_running_poller_publishes_to_subscribers_and_never_overlaps(
+    feed_server: FeedServer,
+) -> None:
+    feed_server.set(GOOD)
+    feed_server.answer.delay = 0.1
+    seen: list[SourceState] = []
+    poller = Poller(config(feed_server.url, interval=0.01))
+    unsubscribe = poller.subscribe(seen.append)
+    updates = poller.updates()
+    await poller.start()
+    first = await asyncio.wait_for(anext(updates), 5)
+    assert first.results
+    await asyncio.sleep(0.5)
+    await poller.stop()
+    unsubscribe()
+    assert len(seen) >= 3
+    # Polls of one source are sequential: the delay would make an overlap visible.
+    assert feed_server.max_in_flight == 1
+    assert len(feed_server.requests) in (len(seen), len(seen) + 1)  # + one cut by stop()
+    assert seen[0].changed and not any(s.changed for s in seen[1:])
+
+
+async def test_backoff_grows_with_failures_and_resets(feed_server: FeedServer) -> None:
+    import random
+
+    feed_server.set("x", status=500)
+    poller = Poller(config(feed_server.url, interval=1), rng=random.Random(1))
+    src = poller.config.sources[0]
+    assert poller.next_delay(src) == 1
+    delays = []
+    for _ in range(4):
+        await poller.poll(src)
+        delays.append(poller.next_delay(src))
+    assert delays == sorted(delays) and delays[-1] > 6
+    feed_server.set(GOOD)
+    await poller.poll(src)
+    assert poller.next_delay(src) == 1
+    await poller.stop()

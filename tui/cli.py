@@ -1,0 +1,181 @@
+"""The ``nightdesk`` command: wires config, pollers, the demo feed and the monitor together.
+
+Exit codes follow design.md: 0 when every source was read, 1 when any failed, 2 for a bad
+command line or config. Errors a person can fix are one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from nightdesk import __version__
+from nightdesk import config as config_mod
+from nightdesk.errors import ConfigError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+DEMO_PORT = 8765
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nightdesk",
+        description="A terminal monitor for election night: live results, what changed, "
+        "corrections and seats.",
+        epilog="Without a command, runs the monitor on CONFIG (or the user's config file). "
+        "Try `nightdesk demo` for the built-in simulated night.",
+    )
+    parser.add_argument("--version", action="version", version=f"nightdesk {__version__}")
+    parser.add_argument("-c", "--config", type=Path, help="the election config (TOML)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    demo = sub.add_parser(
+        "demo",
+        help="run the monitor on the built-in simulated night (Cambodia 2013)",
+        description="Serve the built-in simulated counting night on 127.0.0.1 and watch it. "
+        "Province votes are simulated; seats and national totals match the real 2013 result.",
+    )
+    demo.add_argument(
+        "--feed-only", action="store_true", help="only serve the demo feed (no monitor)"
+    )
+    demo.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        help=f"port for the feed (default {DEMO_PORT} with --feed-only, else a free one)",
+    )
+    demo.add_argument(
+        "--speed",
+        type=_positive_float,
+        default=1.0,
+        help="how fast the night runs: 1 = about three minutes, 1000 = over at once",
+    )
+    demo.add_argument("--seed", type=int, default=2013, help="simulation seed (default 2013)")
+
+    snap = sub.add_parser(
+        "snapshot",
+        help="fetch every source once and print the results",
+        description="Fetch every source of CONFIG once and print units, votes and seats. "
+        "Exit 0 when every source was read, 1 when any failed, 2 for a bad config.",
+    )
+    snap.add_argument(
+        "-c", "--config", dest="snapshot_config", type=Path, help="the election config (TOML)"
+    )
+    snap.add_argument(
+        "--format", choices=("json", "csv", "table"), default="table", help="output format"
+    )
+    return parser
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "snapshot":
+            path = args.snapshot_config or args.config
+            if path is None:
+                print("nightdesk snapshot: -c CONFIG is required", file=sys.stderr)
+                return EXIT_USAGE
+            return _snapshot(path, args.format)
+        if args.command == "demo":
+            return _demo(args)
+        return _monitor(args.config)
+    except ConfigError as exc:
+        print(f"nightdesk: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+def _load(path: Path) -> config_mod.Config:
+    return config_mod.load(path)
+
+
+def _monitor(path: Path | None) -> int:
+    if path is None:
+        default = config_mod.default_path()
+        if not default.exists():
+            print(
+                f"nightdesk: no config given and none at {default}; "
+                "run `nightdesk demo` for the built-in demo, or `nightdesk -c CONFIG`",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+        path = default
+    cfg = _load(path)
+    from tui.app import run_monitor
+
+    return run_monitor(cfg)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from nightdesk.demo.server import DemoFeedServer
+
+    if args.feed_only:
+        port = DEMO_PORT if args.port is None else args.port
+        server = DemoFeedServer(port=port, speed=args.speed, seed=args.seed)
+        try:
+            server.start()
+        except OSError as exc:
+            print(f"nightdesk: cannot serve on 127.0.0.1:{port}: {exc.strerror}", file=sys.stderr)
+            return EXIT_USAGE
+        print(
+            f"nightdesk demo feed (simulated) on {server.url}/results.csv "
+            f"at speed {args.speed:g}; Ctrl+C to stop",
+            file=sys.stderr,
+        )
+        server.serve_forever()
+        return EXIT_OK
+    from tui.app import run_demo
+
+    return run_demo(port=args.port or 0, speed=args.speed, seed=args.seed)
+
+
+def _snapshot(path: Path, fmt: str) -> int:
+    from nightdesk.polling import Poller
+    from nightdesk.report import snapshot_document
+
+    cfg = _load(path)
+
+    async def once() -> dict[str, Any]:
+        async with Poller(cfg) as poller:
+            states = await poller.poll_all_once()
+        return snapshot_document(cfg, states)
+
+    document = asyncio.run(once())
+    out = sys.stdout
+    if fmt == "json":
+        json.dump(document, out, ensure_ascii=False, indent=2)
+        out.write("\n")
+    elif fmt == "csv":
+        from nightdesk.report import CSV_COLUMNS, csv_records
+
+        writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(csv_records(document))
+    else:
+        from tui.snapshot_table import print_tables
+
+        print_tables(document, out)
+    for failure in document["failures"]:
+        print(f"nightdesk: source {failure['name']!r}: {failure['error']}", file=sys.stderr)
+    return EXIT_FAILED if document["failures"] else EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())
