@@ -162,7 +162,7 @@ def error(tmp_path: Path, text: str) -> ConfigError:
         (
             '"NEC_KEY"',
             '"not a var!"',
-            'sources[0].headers_env.x-api-key',
+            "sources[0].headers_env.x-api-key",
             15,
             ["name of an environment variable"],
         ),

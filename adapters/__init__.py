@@ -1,0 +1,1 @@
+"""Feed formats: each module turns one kind of response body into nightdesk Snapshots."""

@@ -1,0 +1,223 @@
+"""Reading a table's cells as votes, counts, fractions and labels, whole columns at once.
+
+A feed's cells arrive as text (CSV) or as JSON values; nothing is trusted or coerced until a
+rule has checked a whole column. A bad cell is a :class:`FeedError` naming the source, the
+data row (1-based), the column, the value and what was expected — never a silent zero.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+import numpy as np
+import pandas as pd
+from pandas.api.types import infer_dtype
+
+from nightdesk.errors import FeedError
+
+#: What a vote cell may hold, as the error messages say it.
+VOTES_EXPECTED = "a whole number of votes ≥ 0, or empty for not reported"
+#: What a reporting cell may hold.
+REPORTING_EXPECTED = (
+    "a fraction from 0 to 1 (such as 0.45) or a percentage with a % sign (such as 45%), "
+    "or empty if not given"
+)
+
+_SHOWN_LENGTH = 40
+_WHOLE = r"0*[0-9]{1,18}"  # at most 18 significant digits: always fits in int64
+_REPORTING = r"^\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*(%?)\s*$"
+
+
+def shown(value: Any) -> str:
+    """A cell value as an error message quotes it: its repr, at most 40 characters."""
+    if isinstance(value, bool | np.bool_):
+        return f"{str(bool(value)).lower()} (a JSON boolean)"
+    if isinstance(value, dict):
+        return "a JSON object"
+    if isinstance(value, list):
+        return "a JSON array"
+    if isinstance(value, str) and len(value) > _SHOWN_LENGTH:
+        return repr(value[:_SHOWN_LENGTH]) + "…"
+    return repr(value)
+
+
+@dataclass(frozen=True)
+class TextTable:
+    """A feed's rows before any value is trusted, and how to point a person at one.
+
+    Attributes:
+        frame: one row per data row (``RangeIndex``, 0 = the first), the feed's column
+            names; a cell is text, missing, or (JSON only) another JSON value, which the
+            readers reject.
+        source: the configured source name, for errors.
+        where: 0-based row position → where it sits in the body ("line 7", "$.rows[5]").
+    """
+
+    frame: pd.DataFrame
+    source: str
+    where: Callable[[int], str]
+
+    def error(self, reason: str, *, row: int | None = None, column: str | None = None) -> FeedError:
+        """A FeedError about data row ``row`` (0-based position), with its place in the body."""
+        if row is None:
+            return FeedError(reason, source=self.source, column=column)
+        return FeedError(reason, source=self.source, row=row + 1, column=column)
+
+    def cell_error(self, row: int, column: str, problem: str, expected: str) -> FeedError:
+        """The error for one bad cell: what is wrong, where, and what was expected."""
+        return self.error(
+            f"{problem} ({self.where(row)}); expected {expected}", row=row, column=column
+        )
+
+    def raw(self, row: int, column: str) -> Any:
+        """A cell as the feed gave it (for quoting in messages)."""
+        return self.frame[column].iloc[row]
+
+
+@dataclass(frozen=True)
+class CellRule:
+    """How to read one kind of cell over a whole column.
+
+    ``convert`` takes stripped text (``string`` dtype, ``<NA>`` = missing) and returns the
+    typed values and a mask of bad cells; ``problem`` says what is wrong with one bad
+    stripped value.
+    """
+
+    noun: str
+    expected: str
+    convert: Callable[[pd.Series], tuple[pd.Series, np.ndarray]]
+    problem: Callable[[str], str]
+
+
+def _given(text: pd.Series) -> np.ndarray:
+    """Cells that hold something (not missing, not blank)."""
+    return (text != "").to_numpy(dtype=bool, na_value=False)
+
+
+def _whole_numbers(text: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    given = _given(text)
+    ok = text.str.fullmatch(_WHOLE).to_numpy(dtype=bool, na_value=False)
+    values = text.where(pd.Series(given & ok, index=text.index)).astype("Int64")
+    return values, given & ~ok
+
+
+def _whole_problem(value: str) -> str:
+    if re.fullmatch(r"[0-9]+", value):
+        return f"{shown(value)} is too large"
+    if re.fullmatch(r"-\s*[0-9.,]+", value):
+        return f"{shown(value)} is negative"
+    if re.fullmatch(r"[0-9]{1,3}(,[0-9]{3})+", value):
+        return f"{shown(value)} has a thousands separator"
+    if re.fullmatch(r"[0-9]*\.[0-9]+|[0-9]+\.", value):
+        return f"{shown(value)} is not a whole number"
+    return f"{shown(value)} is not a number"
+
+
+def _fractions(text: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    given = _given(text)
+    parts = text.str.extract(_REPORTING)
+    number = pd.to_numeric(parts[0]).astype("Float64")
+    percent = (parts[1] == "%").to_numpy(dtype=bool, na_value=False)
+    values = number.where(~pd.Series(percent, index=text.index), number / 100)
+    in_range = ((values >= 0) & (values <= 1)).to_numpy(dtype=bool, na_value=False)
+    return values.where(pd.Series(given & in_range, index=text.index)), given & ~in_range
+
+
+def _fraction_problem(value: str) -> str:
+    match = re.fullmatch(_REPORTING, value)
+    if match is None:
+        return f"{shown(value)} is neither a fraction nor a percentage"
+    if match[2] == "%":
+        return f"{shown(value)} is more than 100%"
+    return f"{shown(value)} is more than 1 (a percentage needs a % sign)"
+
+
+def _labels(text: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    return text.where(pd.Series(_given(text), index=text.index)), np.zeros(len(text), bool)
+
+
+def _label_problem(value: str) -> str:
+    return f"{shown(value)} is not text"  # unreachable: any text is a label
+
+
+VOTES = CellRule("a number", VOTES_EXPECTED, _whole_numbers, _whole_problem)
+REPORTING = CellRule("a number", REPORTING_EXPECTED, _fractions, _fraction_problem)
+LABEL = CellRule("text", "text, or empty if not given", _labels, _label_problem)
+
+
+def count_rule(role: str) -> CellRule:
+    """The rule for a whole-number unit figure such as ``seats`` or ``registered``."""
+    expected = f"a whole number ≥ 0 ({role}), or empty if not given"
+    return CellRule("a number", expected, _whole_numbers, _whole_problem)
+
+
+def _checked_cells(table: TextTable, column: str, rule: CellRule) -> pd.Series:
+    """A column whose cells are all text or missing; a JSON value that is not text is an error."""
+    cells = table.frame[column]
+    if infer_dtype(cells, skipna=True) in ("string", "empty"):
+        return cells
+    present = cells.notna().to_numpy()
+    for pos in np.flatnonzero(present):  # only reached when some cell is not text
+        value = cells.iloc[pos]
+        if not isinstance(value, str):
+            raise table.cell_error(
+                int(pos), column, f"{shown(value)} is not {rule.noun}", rule.expected
+            )
+    return cells.astype(object).where(pd.Series(present, index=cells.index), None)
+
+
+def read_cells(table: TextTable, column: str, rule: CellRule) -> tuple[pd.Series, np.ndarray]:
+    """One column read by ``rule``: typed values and the mask of bad cells (not raised).
+
+    Each distinct text is read once: figures repeated on every row of a long table, and
+    ids, cost no more than their distinct values.
+    """
+    codes, distinct = pd.factorize(_checked_cells(table, column, rule), use_na_sentinel=True)
+    text = pd.Series(np.asarray(distinct, dtype=object), dtype="string").str.strip()
+    values, bad = rule.convert(text)
+    taken = pd.Series(values.array.take(codes, allow_fill=True))
+    if not len(bad):  # every cell missing
+        return taken, np.zeros(len(codes), dtype=bool)
+    return taken, bad[codes] & (codes >= 0)
+
+
+def raise_bad(table: TextTable, column: str, rule: CellRule, row: int) -> NoReturn:
+    """Raise the error for the bad cell at ``row`` of ``column``."""
+    raise table.cell_error(
+        row, column, rule.problem(str(table.raw(row, column)).strip()), rule.expected
+    )
+
+
+def read_column(table: TextTable, column: str, rule: CellRule) -> pd.Series:
+    """One column read by ``rule``; the first bad cell is raised as a FeedError."""
+    values, bad = read_cells(table, column, rule)
+    if bad.any():
+        raise_bad(table, column, rule, int(bad.argmax()))
+    return values
+
+
+def read_columns(table: TextTable, columns: Sequence[str], rule: CellRule) -> list[pd.Series]:
+    """Several columns read by one rule; the error, if any, is for the earliest row."""
+    read = [read_cells(table, column, rule) for column in columns]
+    first: tuple[int, int] | None = None
+    for k, (_, bad) in enumerate(read):
+        if bad.any():
+            row = int(bad.argmax())
+            if first is None or row < first[0]:
+                first = (row, k)
+    if first is not None:
+        raise_bad(table, columns[first[1]], rule, first[0])
+    return [values for values, _ in read]
+
+
+def read_ids(table: TextTable, column: str, what: str) -> pd.Series:
+    """Ids (unit or party) as stripped text; an empty id is an error, never a blank unit."""
+    ids, _ = read_cells(table, column, CellRule("text", f"a {what} id", _labels, _label_problem))
+    missing = ids.isna().to_numpy()
+    if missing.any():
+        row = int(missing.argmax())
+        raise table.cell_error(row, column, f"the {what} id is empty", f"a {what} id")
+    return ids

@@ -1,0 +1,114 @@
+"""The ``csv`` and ``json`` feed formats: result tables mapped by ``[sources.columns]``.
+
+Both read the body into a table of untouched cells, then one shared path checks the mapping,
+reads the long or wide shape and builds the Snapshot. The entry points in ``pyproject.toml``
+name :data:`CSV_FORMAT` and :data:`JSON_FORMAT`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+from adapters.csv_table import read_csv_table
+from adapters.feed_text import decode_text
+from adapters.feed_time import published_at
+from adapters.json_table import read_json_table
+from adapters.table_shapes import check_mapping, long_tables, wide_tables
+from adapters.table_values import TextTable
+from nightdesk.errors import FeedError
+from nightdesk.formats import ColumnMap, OptionSpec, ParseContext
+from nightdesk.model import Snapshot
+
+__all__ = ["CSV_FORMAT", "JSON_FORMAT", "CsvFormat", "JsonFormat", "snapshot_from_table"]
+
+_CSV_OPTIONS: Mapping[str, OptionSpec] = MappingProxyType(
+    {
+        "delimiter": OptionSpec((str,), "a one-character string"),
+        "encoding": OptionSpec((str,), "a text encoding name such as 'utf-8' or 'cp1252'"),
+    }
+)
+_JSON_OPTIONS: Mapping[str, OptionSpec] = MappingProxyType(
+    {"records": OptionSpec((str,), "a dotted path to the array of rows, such as 'data.rows'")}
+)
+
+
+def _option(ctx: ParseContext, key: str, default: str | None) -> Any:
+    value = ctx.options.get(key, default)
+    if value is not None and not isinstance(value, str):
+        raise FeedError(f"option {key} must be a string, not {value!r}", source=ctx.source)
+    return value
+
+
+def _columns(ctx: ParseContext, fmt: str) -> ColumnMap:
+    if ctx.columns is None:
+        raise FeedError(
+            f"the {fmt} format needs a [sources.columns] table saying which column is which",
+            source=ctx.source,
+        )
+    return ctx.columns
+
+
+def snapshot_from_table(table: TextTable, columns: ColumnMap, ctx: ParseContext) -> Snapshot:
+    """A checked Snapshot from a table of raw cells, long or wide as the mapping says."""
+    check_mapping(table, columns)
+    shape = wide_tables if columns.is_wide else long_tables
+    votes, units = shape(table, columns)
+    return Snapshot.build(
+        source=ctx.source,
+        votes=votes,
+        units=units,
+        fetched_at=ctx.fetched_at,
+        published_at=published_at(ctx.headers),
+    )
+
+
+class CsvFormat:
+    """Comma- (or ``delimiter``-) separated result tables, UTF-8 unless ``encoding`` says."""
+
+    name: str = "csv"
+    needs_columns: bool = True
+    options: Mapping[str, OptionSpec] = _CSV_OPTIONS
+
+    def __repr__(self) -> str:
+        return "CSV_FORMAT"
+
+    def parse(self, body: bytes, ctx: ParseContext) -> Snapshot:
+        """Bytes → Snapshot; raises FeedError naming the row, column and value at fault."""
+        columns = _columns(ctx, self.name)
+        delimiter = _option(ctx, "delimiter", ",")
+        if len(delimiter) != 1 or delimiter in '\r\n"':
+            raise FeedError(
+                f"option delimiter must be one character (not a quote or newline), "
+                f"not {delimiter!r}",
+                source=ctx.source,
+            )
+        text = decode_text(body, encoding=_option(ctx, "encoding", "utf-8"), source=ctx.source)
+        table = read_csv_table(text, delimiter=delimiter, source=ctx.source)
+        return snapshot_from_table(table, columns, ctx)
+
+
+class JsonFormat:
+    """JSON result tables: an array of row objects, or an object holding one at ``records``."""
+
+    name: str = "json"
+    needs_columns: bool = True
+    options: Mapping[str, OptionSpec] = _JSON_OPTIONS
+
+    def __repr__(self) -> str:
+        return "JSON_FORMAT"
+
+    def parse(self, body: bytes, ctx: ParseContext) -> Snapshot:
+        """Bytes → Snapshot; raises FeedError naming the row, key and value at fault."""
+        columns = _columns(ctx, self.name)
+        records = _option(ctx, "records", None)
+        text = decode_text(
+            body, encoding="utf-8", source=ctx.source, hint="a JSON feed must be UTF-8"
+        )
+        table = read_json_table(text, records=records, source=ctx.source)
+        return snapshot_from_table(table, columns, ctx)
+
+
+CSV_FORMAT = CsvFormat()
+JSON_FORMAT = JsonFormat()

@@ -1,0 +1,112 @@
+"""The night's change log: every vote count that moved, and every correction, in order.
+
+The first snapshot of a source is its starting point, not a change: a desk wants to see
+what moved after it started watching.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+import pandas as pd
+
+from nightdesk.delta import Delta
+
+
+@dataclass(frozen=True)
+class Change:
+    """One count that changed between two polls of one source."""
+
+    at: datetime
+    source: str
+    race: str
+    unit: str
+    item: str  # a party id, or a unit figure such as "ballots_cast"
+    before: int | float | None
+    after: int | float | None
+    change: int | float
+    correction: bool
+    is_votes: bool = True
+
+
+def _opt(value: object) -> int | float | None:
+    return None if value is None or value is pd.NA else value  # type: ignore[return-value]
+
+
+class ChangeLog:
+    """All changes of the night, oldest first, with an index by unit."""
+
+    def __init__(self) -> None:
+        self.entries: list[Change] = []
+        self._by_unit: dict[tuple[str, str, str], list[Change]] = defaultdict(list)
+
+    def record(self, source: str, delta: Delta, at: datetime) -> list[Change]:
+        """Add a delta's vote changes and figure corrections; returns the new entries."""
+        if delta.before is None:
+            return []
+        race = delta.after.race.id if delta.after.race else ""
+        new: list[Change] = []
+        cells = delta.cells
+        for unit, party, before, after, change, corr in zip(
+            cells["unit"],
+            cells["party"],
+            cells["before"],
+            cells["after"],
+            cells["change"],
+            cells["correction"],
+            strict=True,
+        ):
+            new.append(
+                Change(
+                    at,
+                    source,
+                    race,
+                    unit,
+                    party,
+                    _opt(before),
+                    _opt(after),
+                    int(change),
+                    bool(corr),
+                )
+            )
+        figs = delta.figures[delta.figures["correction"]]
+        for unit, figure, before, after, change in zip(
+            figs["unit"],
+            figs["figure"],
+            figs["before"],
+            figs["after"],
+            figs["change"],
+            strict=True,
+        ):
+            new.append(
+                Change(
+                    at,
+                    source,
+                    race,
+                    unit,
+                    figure,
+                    _opt(before),
+                    _opt(after),
+                    _opt(change) or 0,
+                    True,
+                    is_votes=False,
+                )
+            )
+        for unit in delta.vanished:
+            new.append(
+                Change(
+                    at, source, race, unit, "(unit withdrawn)", None, None, 0, True, is_votes=False
+                )
+            )
+        for entry in new:
+            self.entries.append(entry)
+            self._by_unit[(source, race, entry.unit)].append(entry)
+        return new
+
+    def for_unit(self, source: str, race: str, unit: str) -> list[Change]:
+        return list(self._by_unit.get((source, race, unit), ()))
+
+    def __len__(self) -> int:
+        return len(self.entries)

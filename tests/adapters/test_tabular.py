@@ -1,0 +1,665 @@
+"""The csv and json formats: both table shapes, unit figures, and every error a desk may see."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from adapters.feed_time import published_at
+from adapters.tabular import CSV_FORMAT, JSON_FORMAT
+from nightdesk.errors import FeedError
+from nightdesk.formats import ColumnMap, Format, ParseContext, available, load
+from nightdesk.model import Snapshot
+
+FETCHED = datetime(2013, 7, 28, 20, 15, tzinfo=UTC)
+LONG = ColumnMap(unit="province", party="party", votes="votes")
+WIDE = ColumnMap(unit="province", parties=("CPP", "CNRP"))
+SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+GA_PRIMARY = SHARED / "feeds" / "openelections-ga" / "20200609__ga__primary__president.csv"
+
+
+def context(
+    columns: ColumnMap | None = LONG,
+    *,
+    headers: dict[str, str] | None = None,
+    **options: Any,
+) -> ParseContext:
+    return ParseContext(
+        source="nec",
+        fetched_at=FETCHED,
+        columns=columns,
+        options=options,
+        headers=headers or {},
+    )
+
+
+def parse_csv(text: str, columns: ColumnMap | None = LONG, **options: Any) -> Snapshot:
+    return CSV_FORMAT.parse(text.encode(), context(columns, **options))
+
+
+def parse_json(document: Any, columns: ColumnMap | None = LONG, **options: Any) -> Snapshot:
+    body = document if isinstance(document, bytes) else json.dumps(document).encode()
+    return JSON_FORMAT.parse(body, context(columns, **options))
+
+
+def csv_error(text: str, columns: ColumnMap | None = LONG, **options: Any) -> FeedError:
+    with pytest.raises(FeedError) as caught:
+        parse_csv(text, columns, **options)
+    return caught.value
+
+
+def json_error(document: Any, columns: ColumnMap | None = LONG, **options: Any) -> FeedError:
+    with pytest.raises(FeedError) as caught:
+        parse_json(document, columns, **options)
+    return caught.value
+
+
+def grid(snapshot: Snapshot) -> dict[str, dict[str, int | None]]:
+    """Votes as plain Python, <NA> as None, so tests compare whole tables at a glance."""
+    return {
+        unit: {party: (None if pd.isna(v) else int(v)) for party, v in row.items()}
+        for unit, row in snapshot.votes.to_dict(orient="index").items()
+    }
+
+
+# --- the plugin surface ------------------------------------------------------------------
+
+
+def test_formats_satisfy_the_plugin_protocol() -> None:
+    assert isinstance(CSV_FORMAT, Format)
+    assert isinstance(JSON_FORMAT, Format)
+    assert (CSV_FORMAT.name, JSON_FORMAT.name) == ("csv", "json")
+    assert CSV_FORMAT.needs_columns and JSON_FORMAT.needs_columns
+    assert set(CSV_FORMAT.options) == {"delimiter", "encoding"}
+    assert set(JSON_FORMAT.options) == {"records"}
+    assert CSV_FORMAT.options["delimiter"].types == (str,)
+
+
+def test_entry_points_name_these_objects() -> None:
+    if "csv" not in available():
+        pytest.skip("nightdesk is not installed (pip install -e .): no entry points to load")
+    assert load("csv") is CSV_FORMAT
+    assert load("json") is JSON_FORMAT
+
+
+# --- shapes ------------------------------------------------------------------------------
+
+
+def test_csv_long_table() -> None:
+    snap = parse_csv("province,party,votes\nTakeo,CPP,120\nTakeo,CNRP,95\nKandal,CPP,80\n")
+    assert grid(snap) == {
+        "Takeo": {"CPP": 120, "CNRP": 95},
+        "Kandal": {"CPP": 80, "CNRP": None},
+    }
+    assert (snap.source, snap.fetched_at) == ("nec", FETCHED)
+    assert all(str(dtype) == "Int64" for dtype in snap.votes.dtypes)
+
+
+def test_csv_wide_table() -> None:
+    snap = parse_csv("province,CPP,CNRP,note\nTakeo,120,95,x\nKandal,80,70,y\n", WIDE)
+    assert grid(snap) == {"Takeo": {"CPP": 120, "CNRP": 95}, "Kandal": {"CPP": 80, "CNRP": 70}}
+
+
+def test_wide_star_takes_every_unmapped_column_as_a_party() -> None:
+    columns = ColumnMap(unit="province", parties="*", optional={"seats": "seats", "name": "label"})
+    snap = parse_csv("province,label,CPP,seats,CNRP\nP1,Takeo,1,8,2\n", columns)
+    assert snap.party_ids == ["CPP", "CNRP"]
+    assert snap.units.at["P1", "seats"] == 8
+    assert snap.units.at["P1", "name"] == "Takeo"
+
+
+def test_wide_party_ids_are_stripped_column_names() -> None:
+    snap = parse_csv("province, CPP ,CNRP\nTakeo,1,2\n", ColumnMap(unit="province", parties="*"))
+    assert snap.party_ids == ["CPP", "CNRP"]
+
+
+def test_json_long_table_takes_numbers_and_numeric_strings() -> None:
+    rows = [
+        {"province": "Takeo", "party": "CPP", "votes": 120},
+        {"province": "Takeo", "party": "CNRP", "votes": " 95 "},
+        {"province": 7, "party": "CPP", "votes": "0"},
+    ]
+    assert grid(parse_json(rows)) == {
+        "Takeo": {"CPP": 120, "CNRP": 95},
+        "7": {"CPP": 0, "CNRP": None},
+    }
+
+
+def test_json_wide_table_at_a_records_path() -> None:
+    document = {
+        "meta": {"updated": "20:15"},
+        "data": {"rows": [{"province": "Takeo", "CPP": 120, "CNRP": "95"}]},
+    }
+    snap = parse_json(document, ColumnMap(unit="province", parties="*"), records="data.rows")
+    assert grid(snap) == {"Takeo": {"CPP": 120, "CNRP": 95}}
+
+
+def test_units_and_parties_keep_the_feeds_order() -> None:
+    text = "province,party,votes\nZ,CNRP,1\nA,CPP,2\nM,FUNCINPEC,3\nA,CNRP,4\n"
+    snap = parse_csv(text)
+    assert snap.unit_ids == ["Z", "A", "M"]
+    assert snap.party_ids == ["CNRP", "CPP", "FUNCINPEC"]
+    wide = parse_json(
+        [{"u": "Z", "b": 1, "a": 2}, {"u": "A", "b": 3, "a": 4}], ColumnMap(unit="u", parties="*")
+    )
+    assert wide.unit_ids == ["Z", "A"]
+    assert wide.party_ids == ["b", "a"]
+
+
+def test_ids_are_stripped() -> None:
+    snap = parse_csv("province,party,votes\n  Takeo , CPP ,1\n")
+    assert grid(snap) == {"Takeo": {"CPP": 1}}
+
+
+# --- not reported is not zero ------------------------------------------------------------
+
+
+def test_long_empty_votes_cell_is_not_reported_and_zero_is_zero() -> None:
+    snap = parse_csv("province,party,votes\nTakeo,CPP,0\nTakeo,CNRP,\nTakeo,SRP,  \n")
+    assert snap.votes.at["Takeo", "CPP"] == 0
+    assert snap.votes.at["Takeo", "CNRP"] is pd.NA
+    assert snap.votes.at["Takeo", "SRP"] is pd.NA
+
+
+def test_wide_empty_and_missing_cells_are_not_reported() -> None:
+    snap = parse_csv("province,CPP,CNRP\nTakeo,0,\nKandal,5\n", WIDE)
+    assert grid(snap) == {"Takeo": {"CPP": 0, "CNRP": None}, "Kandal": {"CPP": 5, "CNRP": None}}
+
+
+def test_json_null_and_absent_keys_are_not_reported() -> None:
+    rows = [{"province": "Takeo", "CPP": 0, "CNRP": None}, {"province": "Kandal", "CPP": 5}]
+    snap = parse_json(rows, WIDE)
+    assert snap.votes.at["Takeo", "CPP"] == 0
+    assert snap.votes.at["Takeo", "CNRP"] is pd.NA
+    assert snap.votes.at["Kandal", "CNRP"] is pd.NA
+
+
+def test_a_party_absent_from_every_row_of_a_json_column_is_not_reported() -> None:
+    rows = [{"province": "Takeo", "CPP": 1, "CNRP": None}]
+    assert parse_json(rows, WIDE).votes.at["Takeo", "CNRP"] is pd.NA
+
+
+# --- unit figures ------------------------------------------------------------------------
+
+ALL_FIGURES = ColumnMap(
+    unit="id",
+    party="party",
+    votes="votes",
+    optional={
+        "name": "name",
+        "parent": "region",
+        "seats": "seats",
+        "reporting": "reporting",
+        "registered": "registered",
+        "ballots_cast": "cast",
+        "valid": "valid",
+        "blank": "blank",
+        "invalid": "invalid",
+    },
+)
+
+
+def test_long_unit_figures_repeat_per_row_and_empty_rows_defer() -> None:
+    text = (
+        "id,name,region,seats,reporting,registered,cast,valid,blank,invalid,party,votes\n"
+        "21,Takeo,South,8,45%,600000,400000,390000,1000,10000,CPP,200000\n"
+        "21,Takeo,South,8,0.45,600000,400000,390000,1000,10000,CNRP,190000\n"
+        "08,,,,,,,,,,CPP,5\n"
+        "08,Kandal,,11,45.5 %,,,,,,CNRP,6\n"
+    )
+    units = parse_csv(text, ALL_FIGURES).units
+    assert units.loc["21"].to_dict() == {
+        "name": "Takeo",
+        "parent": "South",
+        "seats": 8,
+        "registered": 600000,
+        "ballots_cast": 400000,
+        "valid": 390000,
+        "blank": 1000,
+        "invalid": 10000,
+        "reporting": pytest.approx(0.45),
+    }
+    assert units.at["08", "name"] == "Kandal"
+    assert units.at["08", "seats"] == 11
+    assert units.at["08", "reporting"] == pytest.approx(0.455)
+    assert units.at["08", "parent"] is pd.NA
+    assert units.at["08", "registered"] is pd.NA
+
+
+def test_json_wide_unit_figures() -> None:
+    columns = ColumnMap(
+        unit="id", parties=("CPP",), optional={"seats": "seats", "reporting": "pct"}
+    )
+    rows = [{"id": "1", "CPP": 3, "seats": 6, "pct": 0.25}, {"id": "2", "CPP": 4, "pct": "100%"}]
+    units = parse_json(rows, columns).units
+    assert units["seats"].tolist() == [6, pd.NA]
+    assert units["reporting"].tolist() == [0.25, 1.0]
+
+
+@pytest.mark.parametrize(
+    ("cell", "fraction"),
+    [
+        ("0", 0.0),
+        ("1", 1.0),
+        ("0.45", 0.45),
+        (".45", 0.45),
+        (" 0.45 ", 0.45),
+        ("45%", 0.45),
+        ("45.5 %", 0.455),
+        ("100%", 1.0),
+        ("0%", 0.0),
+    ],
+)
+def test_reporting_accepts_a_fraction_or_a_percentage(cell: str, fraction: float) -> None:
+    columns = ColumnMap(unit="u", parties=("a",), optional={"reporting": "rep"})
+    snap = parse_csv(f"u,a,rep\nX,1,{cell}\n", columns)
+    assert snap.units.at["X", "reporting"] == pytest.approx(fraction)
+
+
+@pytest.mark.parametrize(
+    ("cell", "problem"),
+    [
+        ("45", "is more than 1 (a percentage needs a % sign)"),
+        ("1.5", "is more than 1"),
+        ("150%", "is more than 100%"),
+        ("-0.1", "is neither a fraction nor a percentage"),
+        ("half", "is neither a fraction nor a percentage"),
+        ("45%%", "is neither a fraction nor a percentage"),
+    ],
+)
+def test_bad_reporting_explains_both_forms(cell: str, problem: str) -> None:
+    columns = ColumnMap(unit="u", parties=("a",), optional={"reporting": "rep"})
+    error = csv_error(f"u,a,rep\nX,1,1\nY,2,{cell}\n", columns)
+    assert (error.source, error.row, error.column) == ("nec", 2, "rep")
+    assert f"{cell!r} {problem}" in str(error)
+    assert "line 3" in str(error)
+    assert "0.45" in str(error) and "45%" in str(error)
+
+
+def test_conflicting_unit_figures_name_unit_column_and_both_rows() -> None:
+    columns = ColumnMap(unit="province", party="party", votes="votes", optional={"seats": "n"})
+    error = csv_error(
+        "province,party,votes,n\nTakeo,CPP,1,8\nKandal,CPP,1,11\nTakeo,CNRP,2,9\n", columns
+    )
+    assert (error.source, error.row, error.column) == ("nec", 3, "n")
+    message = str(error)
+    assert "'Takeo'" in message and "'8' (line 2)" in message and "'9' (line 4)" in message
+
+
+def test_conflicting_names_are_caught_too() -> None:
+    columns = ColumnMap(unit="u", party="p", votes="v", optional={"name": "name"})
+    error = json_error(
+        [{"u": "1", "p": "a", "v": 1, "name": "Takeo"}, {"u": "1", "p": "b", "v": 1, "name": "T"}],
+        columns,
+    )
+    assert error.row == 2 and error.column == "name"
+    assert "$[0]" in str(error) and "$[1]" in str(error)
+
+
+def test_bad_unit_count_names_its_role() -> None:
+    columns = ColumnMap(unit="u", parties=("a",), optional={"registered": "reg"})
+    error = csv_error("u,a,reg\nX,1,many\n", columns)
+    assert error.column == "reg"
+    assert "'many' is not a number" in str(error) and "(registered)" in str(error)
+
+
+# --- names are data ----------------------------------------------------------------------
+
+
+def test_markup_in_names_and_ids_passes_through_unchanged() -> None:
+    columns = ColumnMap(unit="u", party="p", votes="v", optional={"name": "name"})
+    text = 'u,p,v,name\n[b]1[/b],[red]CPP[/],5,"[bold red]x[/]"\n'
+    snap = parse_csv(text, columns)
+    assert snap.unit_ids == ["[b]1[/b]"]
+    assert snap.party_ids == ["[red]CPP[/]"]
+    assert snap.units.at["[b]1[/b]", "name"] == "[bold red]x[/]"
+    from_json = parse_json(
+        [{"u": "[b]1[/b]", "p": "[red]CPP[/]", "v": 5, "name": "[bold red]x[/]"}], columns
+    )
+    assert from_json.units.at["[b]1[/b]", "name"] == "[bold red]x[/]"
+
+
+# --- bad vote counts ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cell", "problem"),
+    [
+        ("abc", "'abc' is not a number"),
+        ("12x", "'12x' is not a number"),
+        ("-5", "'-5' is negative"),
+        ("12.5", "'12.5' is not a whole number"),
+        ("1234.0", "'1234.0' is not a whole number"),
+        ('"1,234"', "'1,234' has a thousands separator"),
+        ("1 2", "'1 2' is not a number"),
+        ("99999999999999999999", "'99999999999999999999' is too large"),
+    ],
+)
+def test_bad_long_votes_name_source_row_column_value_and_expectation(
+    cell: str, problem: str
+) -> None:
+    error = csv_error(f"province,party,votes\nTakeo,CPP,1\nTakeo,CNRP,{cell}\n")
+    assert (error.source, error.row, error.column) == ("nec", 2, "votes")
+    message = str(error)
+    assert message.startswith("source 'nec', row 2, column 'votes': ")
+    assert problem in message
+    assert "(line 3)" in message
+    assert "expected a whole number of votes ≥ 0, or empty for not reported" in message
+
+
+def test_bad_wide_vote_reports_the_earliest_row_across_party_columns() -> None:
+    error = csv_error("province,CPP,CNRP\nTakeo,1,2\nKandal,3,x\nPursat,y,4\n", WIDE)
+    assert (error.row, error.column) == (2, "CNRP")
+    assert "'x' is not a number (line 3)" in str(error)
+
+
+def test_line_numbers_count_blank_lines_and_multiline_cells() -> None:
+    text = 'province,party,votes,note\n\nTakeo,CPP,1,"two\nlines"\n\nTakeo,CNRP,bad,\n'
+    columns = ColumnMap(unit="province", party="party", votes="votes")
+    error = csv_error(text, columns)
+    assert error.row == 2
+    assert "(line 6)" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        (True, "true (a JSON boolean) is not a number"),
+        (False, "false (a JSON boolean) is not a number"),
+        (12.5, "'12.5' is not a whole number"),
+        (-3, "'-3' is negative"),
+        ("12x", "'12x' is not a number"),
+        ({"n": 1}, "a JSON object is not a number"),
+        ([1], "a JSON array is not a number"),
+    ],
+)
+def test_bad_json_votes(value: Any, problem: str) -> None:
+    rows = [{"province": "Takeo", "party": "CPP", "votes": 1}]
+    rows.append({"province": "Takeo", "party": "CNRP", "votes": value})
+    error = json_error({"data": {"rows": rows}}, records="data.rows")
+    assert (error.source, error.row, error.column) == ("nec", 2, "votes")
+    assert problem in str(error)
+    assert "($.data.rows[1])" in str(error)
+    assert "expected a whole number of votes ≥ 0" in str(error)
+
+
+def test_long_values_are_truncated_in_messages() -> None:
+    error = csv_error(f"province,party,votes\nTakeo,CPP,{'x' * 100}\n")
+    assert f"{'x' * 40!r}…" in str(error)
+    assert "x" * 41 not in str(error)
+
+
+# --- ids ---------------------------------------------------------------------------------
+
+
+def test_an_empty_unit_id_is_an_error() -> None:
+    error = csv_error("province,party,votes\nTakeo,CPP,1\n  ,CPP,2\n")
+    assert (error.row, error.column) == (2, "province")
+    assert "the unit id is empty (line 3)" in str(error)
+
+
+def test_an_empty_party_in_a_long_table_is_an_error() -> None:
+    error = json_error([{"province": "Takeo", "party": None, "votes": 1}])
+    assert (error.row, error.column) == (1, "party")
+    assert "the party id is empty ($[0])" in str(error)
+
+
+def test_a_boolean_unit_id_is_an_error() -> None:
+    error = json_error([{"province": True, "party": "CPP", "votes": 1}])
+    assert "true (a JSON boolean) is not text" in str(error)
+
+
+# --- duplicates --------------------------------------------------------------------------
+
+
+def test_duplicate_unit_party_rows_name_both_rows() -> None:
+    error = csv_error("province,party,votes\nTakeo,CPP,1\nKandal,CPP,2\nTakeo,CPP,3\n")
+    assert (error.source, error.row) == ("nec", 3)
+    assert "unit 'Takeo' has two rows for party 'CPP': line 2 and line 4" in str(error)
+
+
+def test_duplicate_unit_rows_in_a_wide_table_name_both_rows() -> None:
+    error = json_error(
+        [{"province": "Takeo", "CPP": 1}, {"province": "Kandal"}, {"province": " Takeo"}],
+        ColumnMap(unit="province", parties=("CPP",)),
+    )
+    assert error.row == 3
+    assert "unit 'Takeo' has two rows: $[0] and $[2]" in str(error)
+
+
+# --- mapping vs table --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("columns", "expected"),
+    [
+        (
+            ColumnMap(unit="province", party="party", votes="count"),
+            "votes column 'count' (mapped as votes) is not in the table; "
+            "columns are: province, party, votes, CPP",
+        ),
+        (
+            ColumnMap(unit="prov", party="party", votes="votes"),
+            "unit column 'prov' (mapped as unit) is not in the table",
+        ),
+        (
+            ColumnMap(unit="province", party="party", votes="votes", optional={"seats": "n"}),
+            "seats column 'n' (mapped as seats) is not in the table",
+        ),
+        (
+            ColumnMap(unit="province", parties=("CPP", "SRP")),
+            "party column 'SRP' (listed in parties) is not in the table",
+        ),
+    ],
+)
+def test_a_missing_mapped_column_names_column_and_role(columns: ColumnMap, expected: str) -> None:
+    error = csv_error("province,party,votes,CPP\nTakeo,CPP,1,1\n", columns)
+    assert error.source == "nec"
+    assert expected in str(error)
+
+
+def test_star_with_nothing_left_is_an_error() -> None:
+    error = csv_error(
+        "province,seats\nTakeo,8\n",
+        ColumnMap(unit="province", parties="*", optional={"seats": "seats"}),
+    )
+    assert 'parties = "*" found no party columns' in str(error)
+
+
+@pytest.mark.parametrize(
+    ("columns", "expected"),
+    [
+        (None, "needs a [sources.columns] table"),
+        (ColumnMap(unit="province", party="party"), "needs party and votes"),
+        (
+            ColumnMap(unit="province", party="party", votes="votes", parties="*"),
+            "sets both parties",
+        ),
+        (
+            ColumnMap(unit="province", parties="*", optional={"turnout": "t"}),
+            "unknown column roles turnout",
+        ),
+    ],
+)
+def test_unusable_mappings(columns: ColumnMap | None, expected: str) -> None:
+    assert expected in str(csv_error("province,party,votes\nTakeo,CPP,1\n", columns))
+
+
+# --- bodies ------------------------------------------------------------------------------
+
+
+def test_empty_body_is_an_empty_response() -> None:
+    assert str(csv_error("")) == "source 'nec': empty response"
+    assert str(json_error(b"")) == "source 'nec': empty response"
+    assert "empty response" in str(csv_error(" \n\n"))
+
+
+def test_a_table_without_rows_is_an_error_not_an_empty_night() -> None:
+    assert "the feed has no rows" in str(csv_error("province,party,votes\n"))
+    assert "the feed has no rows" in str(json_error([]))
+    assert "the feed has no rows" in str(json_error({"d": []}, records="d"))
+
+
+def test_a_utf8_byte_order_mark_is_accepted() -> None:
+    body = "\ufeffprovince,party,votes\nTakéo,CPP,1\n".encode()
+    snap = CSV_FORMAT.parse(body, context())
+    assert snap.unit_ids == ["Takéo"]
+    body = "\ufeff" + json.dumps([{"province": "Takeo", "party": "CPP", "votes": 1}])
+    assert parse_json(body.encode()).unit_ids == ["Takeo"]
+
+
+def test_a_decode_error_names_the_byte_offset() -> None:
+    body = b"province,party,votes\nTak\xe9o,CPP,1\n"
+    with pytest.raises(FeedError) as caught:
+        CSV_FORMAT.parse(body, context())
+    assert "not valid utf-8 at byte offset 24 (byte 0xe9)" in str(caught.value)
+    with pytest.raises(FeedError, match="byte offset 2"):
+        JSON_FORMAT.parse(b'[{\xff"', context())
+
+
+def test_the_encoding_option_reads_legacy_feeds() -> None:
+    body = "province,party,votes\nTakéo,CPP,1\n".encode("cp1252")
+    assert CSV_FORMAT.parse(body, context(encoding="cp1252")).unit_ids == ["Takéo"]
+    with pytest.raises(FeedError, match="unknown encoding 'klingon'"):
+        CSV_FORMAT.parse(body, context(encoding="klingon"))
+
+
+def test_the_delimiter_option() -> None:
+    snap = parse_csv("province;party;votes\nTakeo;CPP;1\n", delimiter=";")
+    assert grid(snap) == {"Takeo": {"CPP": 1}}
+    assert "one character" in str(csv_error("a,b\n", delimiter=";;"))
+    error = csv_error("province;party;votes\nTakeo;CPP;1\n")
+    assert "is the delimiter option right?" in str(error)
+
+
+def test_ragged_rows_are_malformed() -> None:
+    error = csv_error("province,party,votes\nTakeo,CPP,1\nTakeo,CNRP,2,3\n")
+    assert "the CSV is malformed" in str(error) and "line 3" in str(error)
+    error = csv_error("province,party,votes\nTakeo,CPP,1,\nKandal,CPP,2,\n")
+    assert "more fields than the header" in str(error)
+
+
+def test_a_column_named_twice_is_an_error() -> None:
+    error = csv_error("province,party,votes,votes\nTakeo,CPP,1,2\n")
+    assert "column 'votes' appears twice in the header (columns 3 and 4)" in str(error)
+
+
+def test_empty_unnamed_columns_are_dropped_but_unnamed_values_are_not() -> None:
+    star = ColumnMap(unit="province", parties="*")
+    assert parse_csv("province,CPP,\nTakeo,1,\n", star).party_ids == ["CPP"]
+    error = csv_error("province,CPP,\nTakeo,1,\nKandal,2,7\n", star)
+    assert "column 3 has no name in the header but holds '7' (line 3)" in str(error)
+
+
+def test_malformed_json_gives_line_and_column() -> None:
+    error = json_error(b'[\n  {"province": "Takeo",\n   "votes": 1,,}\n]')
+    assert "malformed JSON at line 3, column 15" in str(error)
+
+
+def test_records_path_errors_say_what_is_there() -> None:
+    document = {"data": {"rows": [{"province": "Takeo"}]}}
+    error = json_error(document)
+    assert "not an array of row objects" in str(error) and "data.rows" in str(error)
+    error = json_error(document, records="data.results")
+    assert "data has no key 'results'; its keys are: rows" in str(error)
+    error = json_error({"data": "x"}, records="data")
+    assert "leads to a string or number" in str(error)
+
+
+def test_json_rows_must_be_objects() -> None:
+    error = json_error([{"province": "Takeo", "party": "CPP", "votes": 1}, [1, 2]])
+    assert error.row == 2
+    assert "$[1] is an array, not a row object" in str(error)
+
+
+def test_json_numeric_ids_keep_their_text() -> None:
+    rows = [{"province": 10, "party": "CPP", "votes": 1}, {"province": 1.5, "party": 7, "votes": 2}]
+    assert grid(parse_json(rows)) == {"10": {"CPP": 1, "7": None}, "1.5": {"CPP": None, "7": 2}}
+
+
+# --- the feed's own time -----------------------------------------------------------------
+
+
+def test_published_at_comes_from_last_modified() -> None:
+    headers = {"Last-Modified": "Sun, 28 Jul 2013 12:00:00 GMT"}
+    snap = CSV_FORMAT.parse(b"province,party,votes\nT,C,1\n", context(headers=headers))
+    assert snap.published_at == datetime(2013, 7, 28, 12, tzinfo=UTC)
+    assert parse_csv("province,party,votes\nT,C,1\n").published_at is None
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({}, None),
+        ({"last-modified": "not a date"}, None),
+        (
+            {"LAST-MODIFIED": "Sun, 28 Jul 2013 19:00:00 +0700"},
+            datetime(2013, 7, 28, 12, tzinfo=UTC),
+        ),
+        (
+            {"last-modified": "Sun, 28 Jul 2013 12:00:00 -0000"},
+            datetime(2013, 7, 28, 12, tzinfo=UTC),
+        ),
+    ],
+)
+def test_published_at_helper(headers: dict[str, str], expected: datetime | None) -> None:
+    assert published_at(headers) == expected
+
+
+# --- a real feed -------------------------------------------------------------------------
+
+
+def _ga_primary() -> bytes:
+    if not SHARED.is_dir():
+        pytest.skip(f"the shared feed samples are absent ({SHARED} does not exist)")
+    if not GA_PRIMARY.is_file():
+        pytest.skip(f"the Georgia 2020 primary sample is absent ({GA_PRIMARY})")
+    return GA_PRIMARY.read_bytes()
+
+
+def test_georgia_primary_by_county_is_refused_as_duplicates() -> None:
+    """The file has one row per precinct × candidate: counties repeat, and that is an error."""
+    body = _ga_primary()
+    columns = ColumnMap(unit="county", party="candidate", votes="election_day_votes")
+    with pytest.raises(FeedError) as caught:
+        CSV_FORMAT.parse(body, context(columns))
+    assert caught.value.row == 2
+    assert "unit 'Appling' has two rows for party 'Amy Klobuchar': line 2 and line 3" in str(
+        caught.value
+    )
+
+
+def test_georgia_primary_by_precinct_in_the_long_shape() -> None:
+    """Precinct names repeat across counties, so the unit id is county/precinct."""
+    rows = list(csv.DictReader(io.StringIO(_ga_primary().decode())))
+    kinds = ("election_day_votes", "advanced_votes", "absentee_by_mail_votes", "provisional_votes")
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["unit", "county", "candidate", "votes"])
+    expected: Counter[str] = Counter()
+    for row in rows:
+        total = sum(int(row[kind]) for kind in kinds)
+        expected[row["candidate"]] += total
+        writer.writerow(
+            [f"{row['county']}/{row['precinct']}", row["county"], row["candidate"], total]
+        )
+    columns = ColumnMap(
+        unit="unit", party="candidate", votes="votes", optional={"parent": "county"}
+    )
+    snap = CSV_FORMAT.parse(out.getvalue().encode(), context(columns))
+    assert len(snap.unit_ids) == 2627  # as SOURCES.md counts them
+    assert len(snap.party_ids) == 13
+    assert snap.unit_ids[0] == "Appling/1B"
+    assert snap.units["parent"].nunique() == 159
+    assert snap.party_totals().to_dict() == dict(expected)
+    assert not snap.votes.isna().any().any()  # every candidate is on every precinct's ballot
+    biden = int(snap.party_totals()["Joseph R. Biden"])
+    assert abs(biden - 922_177) < 922_177 * 0.001  # the certified total, within 0.1%

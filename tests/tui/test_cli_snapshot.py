@@ -1,0 +1,189 @@
+"""`nightdesk snapshot` end to end: real config, real HTTP server, the real command."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FeedServer
+from tui.cli import main
+
+FEED = (
+    "province,party,votes,seats,reporting\n"
+    "Kandal,CPP,300000,11,0.5\n"
+    "Kandal,CNRP,419000,11,0.5\n"
+    "Kep,CPP,9,1,1\n"
+    "Kep,[bold red]x[/],,1,1\n"
+)
+
+
+def write_config(tmp_path: Path, url: str, extra_source: str = "") -> Path:
+    path = tmp_path / "e.toml"
+    path.write_text(
+        f"""
+[election]
+name = "Test night"
+timezone = "Asia/Phnom_Penh"
+
+[[sources]]
+name = "nec"
+url = "{url}"
+format = "csv"
+[sources.columns]
+unit = "province"
+party = "party"
+votes = "votes"
+seats = "seats"
+reporting = "reporting"
+{extra_source}
+"""
+    )
+    return path
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_json_follows_the_design_contract(
+    tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    feed_server.set(FEED)
+    code, out, err = run(
+        capsys, "snapshot", "-c", str(write_config(tmp_path, feed_server.url)), "--format", "json"
+    )
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["election"]["name"] == "Test night"
+    assert doc["election"]["seats_method"] == "dhondt"
+    (src,) = doc["sources"]
+    assert src["name"] == "nec" and src["race"] is None
+    assert src["fetched_at"].endswith("+07:00")  # ISO 8601 in the election's zone
+    kandal, kep = src["units"]
+    assert kandal == {
+        "id": "Kandal",
+        "name": "Kandal",
+        "parent": None,
+        "seats": 11,
+        "reporting": 0.5,
+        "votes": {"CPP": 300000, "CNRP": 419000, "[bold red]x[/]": None},
+        "seats_won": {"CPP": 5, "CNRP": 6, "[bold red]x[/]": 0},
+        "undecided": 0,
+        "last_seat": {
+            "holder": "CPP",
+            "challenger": "CNRP",
+            "votes_needed": 1001,
+            "holder_can_lose": 714,
+        },
+    }
+    assert kep["votes"]["[bold red]x[/]"] is None  # not reported stays null, not 0
+    assert kep["seats_won"]["CPP"] == 1
+    totals = src["totals"]
+    assert totals["CPP"]["votes"] == 300009 and totals["CPP"]["seats"] == 6
+    assert totals["CNRP"]["share"] == pytest.approx(419000 / 719009)
+    assert doc["failures"] == []
+
+
+def test_csv_one_row_per_unit_and_party(
+    tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    feed_server.set(FEED)
+    code, out, _ = run(
+        capsys, "snapshot", "-c", str(write_config(tmp_path, feed_server.url)), "--format", "csv"
+    )
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert list(rows[0]) == [
+        "source", "race", "unit_id", "unit_name", "parent", "seats", "reporting",
+        "party", "votes", "share", "seats_won",
+    ]  # fmt: skip
+    assert len(rows) == 6
+    cnrp = next(r for r in rows if r["unit_id"] == "Kandal" and r["party"] == "CNRP")
+    assert cnrp["votes"] == "419000" and cnrp["seats_won"] == "6"
+    assert float(cnrp["share"]) == pytest.approx(419000 / 719000, abs=1e-6)
+
+
+def test_table_shows_names_literally(
+    tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    feed_server.set(FEED)
+    code, out, _ = run(capsys, "snapshot", "-c", str(write_config(tmp_path, feed_server.url)))
+    assert code == 0
+    assert "[bold red]x[/]" in out
+    assert "Kandal" in out and "419,000" in out
+
+
+def test_a_failing_source_exits_1_and_the_others_still_print(
+    tmp_path: Path,
+    feed_server: FeedServer,
+    closed_port: int,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    feed_server.set(FEED)
+    second = f"""
+[[sources]]
+name = "party-tally"
+url = "http://127.0.0.1:{closed_port}/tally.csv"
+format = "csv"
+timeout = 2
+[sources.columns]
+unit = "province"
+party = "party"
+votes = "votes"
+"""
+    cfg = write_config(tmp_path, feed_server.url, second)
+    code, out, err = run(capsys, "snapshot", "-c", str(cfg), "--format", "json")
+    assert code == 1
+    doc = json.loads(out)
+    assert [s["name"] for s in doc["sources"]] == ["nec"]
+    assert doc["failures"][0]["name"] == "party-tally"
+    assert "source 'party-tally'" in err and "cannot connect" in err
+    assert "Traceback" not in err
+
+
+def test_bad_config_exits_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[election]\nname = "x"\nseats_method = "dhont"\n[[sources]]\n')
+    code, out, err = run(capsys, "snapshot", "-c", str(bad))
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "bad.toml:3: election.seats_method" in err
+
+
+def test_command_line_errors_exit_2() -> None:
+    for args in (["snapshot"], ["snapshot", "-c", "x", "--format", "xml"], ["nonsense"]):
+        proc = subprocess.run(
+            [sys.executable, "-m", "tui.cli", *args], capture_output=True, text=True
+        )
+        assert proc.returncode == 2, args
+        assert "Traceback" not in proc.stderr
+
+
+def test_version_and_help_on_every_command() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "tui.cli", "--version"], capture_output=True, text=True
+    )
+    assert proc.returncode == 0 and proc.stdout.startswith("nightdesk ")
+    for cmd in ([], ["demo"], ["snapshot"]):
+        proc = subprocess.run(
+            [sys.executable, "-m", "tui.cli", *cmd, "--help"], capture_output=True, text=True
+        )
+        assert proc.returncode == 0 and "usage: nightdesk" in proc.stdout
+
+
+def test_without_config_says_how_to_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    code, _, err = run(capsys)
+    assert code == 2
+    assert err.count("\n") == 1 and "nightdesk demo" in err and "-c CONFIG" in err

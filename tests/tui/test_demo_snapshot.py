@@ -1,0 +1,85 @@
+"""Issue 2's acceptance: the demo feed served over HTTP, read by `nightdesk snapshot`."""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from nightdesk import config as cfg
+from nightdesk.demo.server import DemoFeedServer
+from nightdesk.demo.settings import demo_config
+from tests.conftest import REPO, shared_path
+from tui.cli import main
+
+EXAMPLE = REPO / "examples" / "demo.toml"
+
+
+@pytest.fixture(scope="module")
+def night_over() -> DemoFeedServer:
+    with DemoFeedServer(port=0, speed=1000) as server:
+        deadline = time.monotonic() + 10
+        while server.elapsed() < 200 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        yield server
+
+
+def snapshot_json(
+    server: DemoFeedServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> dict:
+    text = EXAMPLE.read_text().replace("http://127.0.0.1:8765", server.url)
+    path = tmp_path / "demo.toml"
+    path.write_text(text)
+    code = main(["snapshot", "-c", str(path), "--format", "json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_end_of_night_seats_are_the_real_2013_result(
+    night_over: DemoFeedServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = snapshot_json(night_over, tmp_path, capsys)
+    assert doc["election"]["simulated"] is True
+    (src,) = doc["sources"]
+    assert len(src["units"]) == 24
+    assert sum(u["seats"] for u in src["units"]) == 123
+    assert {p: t["seats"] for p, t in src["totals"].items() if t["seats"]} == {
+        "CPP": 68,
+        "CNRP": 55,
+    }
+    assert src["totals"]["CPP"]["votes"] == 3_235_969
+    assert src["totals"]["CNRP"]["votes"] == 2_946_176
+    assert all(u["reporting"] == 1.0 for u in src["units"])
+    assert all(u["undecided"] == 0 for u in src["units"])
+    kandal = next(u for u in src["units"] if u["id"] == "Kandal")
+    assert kandal["last_seat"]["challenger"] == "CNRP"
+    assert kandal["last_seat"]["votes_needed"] < 900
+
+
+def test_every_province_matches_the_shared_seat_table(
+    night_over: DemoFeedServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    table = shared_path("data", "cambodia-2013", "seats_by_province.csv")
+    with table.open(newline="") as fh:
+        real = {
+            r["province"]: (int(r["seats"]), int(r["cpp_seats"]), int(r["cnrp_seats"]))
+            for r in csv.DictReader(fh)
+        }
+    doc = snapshot_json(night_over, tmp_path, capsys)
+    got = {
+        u["name"]: (u["seats"], u["seats_won"]["CPP"], u["seats_won"]["CNRP"])
+        for u in doc["sources"][0]["units"]
+    }
+    assert got == real
+
+
+def test_example_config_is_the_demo_config() -> None:
+    example = cfg.load(EXAMPLE)
+    built = demo_config("http://127.0.0.1:8765")
+    assert example.election == built.election
+    (a,), (b,) = example.sources, built.sources
+    assert (a.url, a.format, a.interval, a.columns) == (b.url, b.format, b.interval, b.columns)

@@ -1,0 +1,157 @@
+"""The Textual app: receives source states from the poller and hands them to the screens.
+
+The poller's tasks do the I/O (and parse in a thread); they post a message; the app only
+routes it. Nothing here blocks the event loop.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from textual.app import App
+from textual.binding import Binding
+from textual.message import Message
+
+from nightdesk.changelog import ChangeLog
+from nightdesk.config import Config
+from nightdesk.polling import Poller, SourceState
+from nightdesk.results import RaceResult
+from tui.help_screen import HelpScreen, help_markdown
+from tui.main_screen import MainScreen
+from tui.province_screen import ProvinceScreen
+from tui.widgets.results_table import ResultsTable, _Table
+
+
+class StateArrived(Message):
+    """A source was polled (successfully or not)."""
+
+    def __init__(self, state: SourceState) -> None:
+        super().__init__()
+        self.state = state
+
+
+class NightdeskApp(App[int]):
+    """The monitor."""
+
+    TITLE = "nightdesk"
+    CSS_PATH = "nightdesk.tcss"
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave nightdesk"),
+        Binding(
+            "question_mark",
+            "help",
+            "Keys",
+            key_display="?",
+            id="app.help",
+            tooltip="Show every key",
+        ),
+    ]
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        poller: Poller | None = None,
+        poll: bool = True,
+        now: Callable[[], datetime] | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+        highlight_seconds: float = 4.0,
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self.poller = poller or Poller(config)
+        self._poll = poll
+        self._now = now or (lambda: datetime.now(UTC))
+        self._monotonic = monotonic
+        self._highlight = highlight_seconds
+        self.changelog = ChangeLog()
+        self.states: dict[str, SourceState] = {}
+        self.main = MainScreen(
+            config, now=self._now, monotonic=monotonic, highlight_seconds=highlight_seconds
+        )
+        self.primary = config.sources[0].name
+
+    async def on_mount(self) -> None:
+        await self.push_screen(self.main)
+        if self._poll:
+            self.poller.subscribe(lambda state: self.post_message(StateArrived(state)))
+            await self.poller.start()
+
+    async def on_unmount(self) -> None:
+        await self.poller.stop()
+
+    def deliver(self, state: SourceState) -> None:
+        """Show a state (the poller's callback path; tests call it directly)."""
+        self.states[state.source.name] = state
+        new_changes = []
+        if state.changed:
+            for result in state.results:
+                new_changes += self.changelog.record(
+                    state.source.name, result.delta, state.health.last_success or self._now()
+                )
+        self.main.show_status(state)
+        if state.changed and state.source.name == self.primary and state.results:
+            result = state.results[0]
+            self.main.show_result(result, new_changes)
+            if isinstance(self.screen, ProvinceScreen):
+                self.screen.show(result, self._unit_changes(self.screen.unit))
+
+    def on_state_arrived(self, message: StateArrived) -> None:
+        self.deliver(message.state)
+
+    @property
+    def result(self) -> RaceResult | None:
+        state = self.states.get(self.primary)
+        return state.results[0] if state and state.results else None
+
+    def _unit_changes(self, unit: str) -> list:
+        race = self.result.race_key if self.result else ""
+        return self.changelog.for_unit(self.primary, race, unit)
+
+    def on_results_table_unit_chosen(self, message: ResultsTable.UnitChosen) -> None:
+        result = self.result
+        if result is None:
+            return
+        self.push_screen(
+            ProvinceScreen(
+                message.unit,
+                result,
+                self._unit_changes(message.unit),
+                self.config.election.timezone,
+                self.config.election.rules.method,
+            )
+        )
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        sections = [
+            ("Everywhere", [*self.BINDINGS, ("Ctrl+P", "Commands", "Open the command palette")]),
+            (
+                "Provinces table",
+                [
+                    ("↑ / ↓", "Move", "Move the cursor one unit"),
+                    *_Table.BINDINGS,
+                    ("PgUp / PgDn", "Page", "Scroll a page"),
+                    *ResultsTable.BINDINGS,
+                ],
+            ),
+            ("Province screen", ProvinceScreen.BINDINGS),
+        ]
+        self.push_screen(HelpScreen(help_markdown(sections)))
+
+
+def run_monitor(config: Config) -> int:
+    NightdeskApp(config).run()
+    return 0
+
+
+def run_demo(*, port: int = 0, speed: float = 1.0, seed: int = 2013) -> int:
+    from nightdesk.demo.server import DemoFeedServer
+    from nightdesk.demo.settings import demo_config
+
+    with DemoFeedServer(port=port, speed=speed, seed=seed) as server:
+        NightdeskApp(demo_config(server.url)).run()
+    return 0

@@ -1,0 +1,78 @@
+"""The main screen: header, provinces table, party totals, changes, one status line a source."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from textual.app import ComposeResult
+from textual.containers import Container, Vertical
+from textual.events import Resize
+from textual.screen import Screen
+from textual.widgets import Footer, Label
+
+from nightdesk.changelog import Change
+from nightdesk.config import Config
+from nightdesk.polling import SourceState
+from nightdesk.results import RaceResult
+from tui.widgets.changes_pane import ChangesPane
+from tui.widgets.election_header import ElectionHeader
+from tui.widgets.party_pane import PartyPane
+from tui.widgets.results_table import ResultsTable
+from tui.widgets.status_bar import StatusBar
+
+NARROW = 120  # below this width the side panes go under the table
+
+
+class MainScreen(Screen[None]):
+    def __init__(
+        self,
+        config: Config,
+        *,
+        now: Callable[[], datetime],
+        monotonic: Callable[[], float],
+        highlight_seconds: float,
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self._now = now
+        self._monotonic = monotonic
+        self._highlight = highlight_seconds
+        self.result: RaceResult | None = None
+
+    def compose(self) -> ComposeResult:
+        e = self.config.election
+        yield ElectionHeader(
+            e.name, zone=e.timezone, simulated=e.simulated, now=self._now, id="header"
+        )
+        with Container(id="body"):
+            yield ResultsTable(
+                highlight_seconds=self._highlight, clock=self._monotonic, id="provinces"
+            )
+            with Container(id="side"):
+                with Vertical(id="totals-box"):
+                    yield Label("National totals", classes="pane-title")
+                    yield PartyPane(id="parties")
+                with Vertical(id="changes-box"):
+                    yield Label("Changes (newest first)", classes="pane-title")
+                    yield ChangesPane(zone=e.timezone, id="changes")
+        yield StatusBar(
+            [s.name for s in self.config.sources], zone=e.timezone, now=self._now, id="status"
+        )
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(ResultsTable).table.focus()
+
+    def on_resize(self, event: Resize) -> None:
+        self.set_class(event.size.width < NARROW, "narrow")
+
+    def show_result(self, result: RaceResult, changes: list[Change]) -> None:
+        self.result = result
+        self.query_one(ResultsTable).show(result)
+        self.query_one(PartyPane).show(result)
+        names = result.snapshot.units["name"].astype(str).to_dict()
+        self.query_one(ChangesPane).add(changes, names)
+
+    def show_status(self, state: SourceState) -> None:
+        self.query_one(StatusBar).show(state)

@@ -1,0 +1,213 @@
+"""One unit, in full: every party's votes, share and change, the seat allocation with its
+quotient table, how close the last seat is, and the unit's changes through the night."""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+
+import numpy as np
+import pandas as pd
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.events import Resize
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Label, Static
+
+from nightdesk.changelog import Change
+from nightdesk.results import RaceResult
+from nightdesk.seats import DIVISOR_METHODS, divisors
+from tui.formatting import change_marker, count, percent
+from tui.widgets.changes_pane import describe
+
+NARROW = 120
+LAST = "◆"
+NEXT = "◇"
+
+
+def margin_sentence(result: RaceResult, unit: str) -> str:
+    """The last seat in words, e.g. "CNRP needs 166 more votes to take the last seat from CPP"."""
+    ls = result.allocation.last_seat.get(unit)
+    if ls is None:
+        return "No seat allocated yet: nothing counted."
+    if ls.challenger is None or ls.votes_needed is None:
+        return f"The last seat goes to {ls.holder}; no other party is in contention."
+    lose = (
+        f"; {ls.holder} could lose {ls.holder_can_lose:,} votes and keep it"
+        if ls.holder_can_lose is not None
+        else ""
+    )
+    return (
+        f"{ls.challenger} needs {ls.votes_needed:,} more votes to take the last seat "
+        f"from {ls.holder}{lose}."
+    )
+
+
+class ProvinceScreen(Screen[None]):
+    """Everything about one unit; live while it is open."""
+
+    BINDINGS = [
+        Binding(
+            "escape",
+            "app.pop_screen",
+            "Back",
+            id="province.back",
+            tooltip="Back to the provinces table, cursor where it was",
+        ),
+    ]
+
+    DEFAULT_CSS = """
+    ProvinceScreen { layout: vertical; }
+    ProvinceScreen #title { height: 1; background: $primary; color: $text; padding: 0 1; }
+    ProvinceScreen #top { height: auto; max-height: 60%; }
+    ProvinceScreen #parties { width: auto; height: auto; max-height: 14; margin-right: 2; }
+    ProvinceScreen #quotients { width: 1fr; height: auto; max-height: 14; }
+    ProvinceScreen.narrow #top { layout: vertical; max-height: 70%; }
+    ProvinceScreen.narrow #parties { width: 100%; max-height: 10; margin-right: 0; }
+    ProvinceScreen.narrow #quotients { max-height: 6; }
+    ProvinceScreen #margin { height: auto; padding: 0 1; }
+    ProvinceScreen #history-title { height: 1; padding: 0 1; text-style: bold; }
+    ProvinceScreen #history { height: 1fr; padding: 0 1; }
+    """
+
+    def __init__(
+        self, unit: str, result: RaceResult, changes: list[Change], zone: tzinfo, method: str
+    ) -> None:
+        super().__init__()
+        self.unit = unit
+        self.result = result
+        self.changes = changes
+        self.zone = zone
+        self.method = method
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="title")
+        with Horizontal(id="top"):
+            yield DataTable(id="parties", cursor_type="none", zebra_stripes=True)
+            yield DataTable(id="quotients", cursor_type="none")
+        yield Static(id="margin")
+        yield Label("Changes tonight", id="history-title")
+        with VerticalScroll(id="history"):
+            yield Static(id="history-lines")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.show(self.result, self.changes)
+
+    def on_resize(self, event: Resize) -> None:
+        self.set_class(event.size.width < NARROW, "narrow")
+
+    def show(self, result: RaceResult, changes: list[Change]) -> None:
+        self.result, self.changes = result, changes
+        unit = self.unit
+        snap = result.snapshot
+        if unit not in snap.votes.index:
+            self.query_one("#title", Static).update(Text(f"{unit}: no longer in the feed"))
+            return
+        info = snap.units.loc[unit]
+        seats = result.seats.get(unit)
+        rep = info["reporting"]
+        title = Text(no_wrap=True, overflow="ellipsis")
+        title.append(str(info["name"]), style="bold")
+        if seats is not pd.NA and seats is not None:
+            title.append(f" · {int(seats)} seats")
+        if rep is not pd.NA:
+            title.append(f" · {percent(float(rep))} reporting")
+        self.query_one("#title", Static).update(title)
+
+        votes = snap.votes.loc[unit]
+        total = int(votes.fillna(0).sum())
+        cells = result.delta.cells
+        mine = cells[cells["unit"] == unit] if result.previous is not None else cells.iloc[0:0]
+        change = mine.groupby("party")["change"].sum()
+        corr = mine.groupby("party")["correction"].any()
+        won = result.allocation.seats.loc[unit]
+        nxt = result.allocation.next_seat.loc[unit]
+        eligible = result.allocation.eligible.loc[unit]
+        table = self.query_one("#parties", DataTable)
+        table.clear(columns=True)
+        for label, just in (
+            ("Party", "left"),
+            ("Votes", "right"),
+            ("Share", "right"),
+            ("Change", "right"),
+            ("Seats", "right"),
+            ("Next seat", "right"),
+        ):
+            table.add_column(Text(label, justify=just))  # type: ignore[arg-type]
+        order = np.argsort(-votes.fillna(-1).astype("int64").to_numpy(), kind="stable")
+        for i in order:
+            p = votes.index[i]
+            v = votes[p]
+            need = nxt[p]
+            need_text = "" if need is pd.NA else f"+{int(need):,}"
+            if total and v is not pd.NA and not eligible[p] and int(v) > 0:
+                need_text = "below threshold"
+            table.add_row(
+                Text(str(snap.parties.at[p, "name"])),
+                Text(count(None if v is pd.NA else v), justify="right"),
+                Text(
+                    percent(int(v) / total, 1) if total and v is not pd.NA else "", justify="right"
+                ),
+                Text(
+                    change_marker(int(change.get(p, 0)), bool(corr.get(p, False))),
+                    justify="right",
+                    style="red" if corr.get(p, False) else "",
+                ),
+                Text(str(int(won[p])), justify="right"),
+                Text(need_text, justify="right"),
+            )
+        qtable = self.query_one("#quotients", DataTable)
+        qtable.clear(columns=True)
+        header, rows = quotient_table(result, unit, self.method)
+        for h in header:
+            qtable.add_column(Text(h, justify="left" if h == "Party" else "right"))
+        for row in rows:
+            qtable.add_row(*row)
+        qtable.display = bool(rows)
+        margin = Text(margin_sentence(result, unit))
+        if rows:
+            margin.append(f"\n{LAST} last seat given   {NEXT} next quotient in line", style="dim")
+        self.query_one("#margin", Static).update(margin)
+        names = {unit: str(info["name"])}
+        lines = Text("\n").join(
+            describe(c, self.zone, names.get(c.unit, c.unit)) for c in reversed(changes)
+        )
+        self.query_one("#history-lines", Static).update(
+            lines if changes else Text("No changes since nightdesk started watching.", style="dim")
+        )
+
+
+def quotient_table(
+    result: RaceResult, unit: str, method: str
+) -> tuple[list[str], list[list[Text]]]:
+    """The divisor table: a row per party, a column per divisor; seats won in bold, the last
+    seat given ◆ and the next quotient in line ◇. Empty for non-divisor methods."""
+    seats = result.seats.get(unit)
+    if seats is pd.NA or seats is None or not int(seats) or method not in DIVISOR_METHODS:
+        return [], []
+    k = int(seats) + 1
+    votes = result.snapshot.votes.loc[unit].fillna(0).astype("int64")
+    won = result.allocation.seats.loc[unit]
+    eligible = result.allocation.eligible.loc[unit]
+    d = divisors(method, k) / 5
+    parties = sorted((p for p in votes.index if votes[p] > 0), key=lambda p: -votes[p])
+    q = {p: votes[p] / d for p in parties}
+    last = min(((q[p][won[p] - 1], p) for p in parties if won[p] > 0), default=None)
+    nxt = max(((q[p][won[p]], p) for p in parties if eligible[p] and won[p] < k), default=None)
+    header = ["Party"] + [f"÷{x:g}" for x in d]
+    rows = []
+    for p in parties:
+        row = [Text(p)]
+        for j in range(k):
+            value = f"{q[p][j]:,.0f}"
+            if j < won[p]:
+                mark = f"{LAST} " if last and last[1] == p and j == won[p] - 1 else ""
+                row.append(Text(mark + value, style="bold", justify="right"))
+            elif nxt and nxt[1] == p and j == won[p]:
+                row.append(Text(f"{NEXT} " + value, style="italic", justify="right"))
+            else:
+                row.append(Text(value, style="dim", justify="right"))
+        rows.append(row)
+    return header, rows

@@ -1,0 +1,1 @@
+"""The monitor's widgets: each owns its bindings, styles and messages."""

@@ -1,0 +1,53 @@
+"""The top line: election name, DEMO — simulated when it is, the time in the election's zone.
+
+HH:MM only: a ticking seconds display would cost a frame a second over SSH.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, tzinfo
+
+from rich.text import Text
+from textual.widgets import Static
+
+from tui.formatting import clock
+
+
+class ElectionHeader(Static):
+    DEFAULT_CSS = """
+    ElectionHeader { height: 1; width: 100%; background: $primary; color: $text; padding: 0 1; }
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        zone: tzinfo,
+        simulated: bool,
+        now: Callable[[], datetime],
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id)
+        self.election = name
+        self.zone = zone
+        self.simulated = simulated
+        self._now = now
+        self._shown = ""
+
+    def on_mount(self) -> None:
+        self.tick()
+        self.set_interval(5, self.tick)
+
+    def tick(self) -> None:
+        time = clock(self._now(), self.zone)
+        if time == self._shown:
+            return
+        self._shown = time
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append("nightdesk ", style="bold")
+        text.append(self.election)
+        if self.simulated:
+            text.append("  DEMO — simulated ", style="bold reverse")
+        text.append(f"  {time} {getattr(self.zone, 'key', '')}")
+        self.update(text)
