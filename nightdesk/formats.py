@@ -7,6 +7,7 @@ Third parties add one by declaring an entry point in the group ``nightdesk.forma
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,6 +17,8 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from nightdesk.errors import ConfigError
 from nightdesk.model import Snapshot
+
+log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "nightdesk.formats"
 
@@ -122,7 +125,8 @@ def parse(fmt: Format, body: bytes, ctx: ParseContext) -> list[Snapshot]:
     except FeedError as exc:
         raise exc.for_source(ctx.source) from exc
     except (ValueError, TypeError, KeyError, IndexError, UnicodeError) as exc:
-        # A parser bug or an input it did not anticipate: still the feed's fault to the
-        # user, never a crash.
+        # An input the parser did not anticipate (or a parser bug): the user sees a feed
+        # error, never a crash; the traceback goes to the log for whoever maintains it.
+        log.warning("format %s failed on source %s", fmt.name, ctx.source, exc_info=True)
         raise FeedError(f"could not read the feed as {fmt.name}: {exc}", source=ctx.source) from exc
     return [result] if isinstance(result, Snapshot) else list(result)

@@ -79,8 +79,10 @@ class Poller:
         *,
         client: httpx.AsyncClient | None = None,
         rng: random.Random | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.config = config
+        self._clock = clock or (lambda: datetime.now(UTC))
         self._client = client
         self._own_client = client is None
         self._rng = rng or random.Random()
@@ -115,7 +117,7 @@ class Poller:
     async def poll(self, source: SourceConfig) -> SourceState:
         """Poll one source once and publish the new state; never raises for feed trouble."""
         state = self.states[source.name]
-        now = datetime.now(UTC)
+        now = self._clock()
         try:
             response = await fetch(self.client, source, self._validators.get(source.name))
             results, changed = await self._digest(source, state, response)

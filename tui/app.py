@@ -75,8 +75,8 @@ class NightdeskApp(App[int]):
 
     async def on_mount(self) -> None:
         await self.push_screen(self.main)
+        self.poller.subscribe(lambda state: self.post_message(StateArrived(state)))
         if self._poll:
-            self.poller.subscribe(lambda state: self.post_message(StateArrived(state)))
             await self.poller.start()
 
     async def on_unmount(self) -> None:

@@ -62,10 +62,10 @@ class ProvinceScreen(Screen[None]):
     ProvinceScreen #title { height: 1; background: $primary; color: $text; padding: 0 1; }
     ProvinceScreen #top { height: auto; max-height: 60%; }
     ProvinceScreen #parties { width: auto; height: auto; max-height: 14; margin-right: 2; }
-    ProvinceScreen #quotients { width: 1fr; height: auto; max-height: 14; }
+    ProvinceScreen #quotients { width: 1fr; height: auto; max-height: 22; }
     ProvinceScreen.narrow #top { layout: vertical; max-height: 70%; }
     ProvinceScreen.narrow #parties { width: 100%; max-height: 10; margin-right: 0; }
-    ProvinceScreen.narrow #quotients { max-height: 6; }
+    ProvinceScreen.narrow #quotients { max-height: 8; }
     ProvinceScreen #margin { height: auto; padding: 0 1; }
     ProvinceScreen #history-title { height: 1; padding: 0 1; text-style: bold; }
     ProvinceScreen #history { height: 1fr; padding: 0 1; }
@@ -162,7 +162,7 @@ class ProvinceScreen(Screen[None]):
         qtable.clear(columns=True)
         header, rows = quotient_table(result, unit, self.method)
         for h in header:
-            qtable.add_column(Text(h, justify="left" if h == "Party" else "right"))
+            qtable.add_column(Text(h, justify="right"))
         for row in rows:
             qtable.add_row(*row)
         qtable.display = bool(rows)
@@ -182,7 +182,7 @@ class ProvinceScreen(Screen[None]):
 def quotient_table(
     result: RaceResult, unit: str, method: str
 ) -> tuple[list[str], list[list[Text]]]:
-    """The divisor table: a row per party, a column per divisor; seats won in bold, the last
+    """The divisor table: a row per divisor, a column per party; seats won in bold, the last
     seat given ◆ and the next quotient in line ◇. Empty for non-divisor methods."""
     seats = result.seats.get(unit)
     if seats is pd.NA or seats is None or not int(seats) or method not in DIVISOR_METHODS:
@@ -196,11 +196,11 @@ def quotient_table(
     q = {p: votes[p] / d for p in parties}
     last = min(((q[p][won[p] - 1], p) for p in parties if won[p] > 0), default=None)
     nxt = max(((q[p][won[p]], p) for p in parties if eligible[p] and won[p] < k), default=None)
-    header = ["Party"] + [f"÷{x:g}" for x in d]
+    header = ["÷", *parties]
     rows = []
-    for p in parties:
-        row = [Text(p)]
-        for j in range(k):
+    for j in range(k):
+        row = [Text(f"{d[j]:g}", style="dim")]
+        for p in parties:
             value = f"{q[p][j]:,.0f}"
             if j < won[p]:
                 mark = f"{LAST} " if last and last[1] == p and j == won[p] - 1 else ""

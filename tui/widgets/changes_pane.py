@@ -48,7 +48,7 @@ class ChangesPane(RichLog):
     """A capped log, newest at the top."""
 
     DEFAULT_CSS = """
-    ChangesPane { height: 1fr; scrollbar-size-vertical: 1; }
+    ChangesPane { height: 1fr; scrollbar-size-vertical: 1; overflow-x: hidden; }
     """
 
     def __init__(self, *, zone: tzinfo, id: str | None = None) -> None:

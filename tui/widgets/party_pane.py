@@ -14,7 +14,7 @@ from nightdesk.results import RaceResult
 from tui import board
 from tui.formatting import change_marker, count, percent
 
-WIDTHS = (9, 11, 7, 6, 10)
+WIDTHS = (10, 11, 7, 6, 10)  # 44 columns with the pane's padding
 
 
 def _line(cells: tuple[str, str, str, str, str], style: str = "") -> Text:

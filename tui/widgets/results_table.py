@@ -121,7 +121,7 @@ class ResultsTable(Widget):
         width = self.size.width or 160
         pad = 2  # DataTable's cell padding, per column
         fixed = {"name": 16, "reporting": 5, "leader": 8, "seats": 15, "change": 10}
-        vote_width = 9
+        vote_width = 11  # ▲ 1,234,567
         base = sum(fixed.values()) + pad * len(fixed)
         fits = (width - base) // (vote_width + pad)
         if fits < 2:  # narrow: two parties' votes say more than a leader column
