@@ -21,7 +21,7 @@ from tui.widgets.party_pane import PartyPane
 from tui.widgets.results_table import ResultsTable
 from tui.widgets.status_bar import StatusBar
 
-NARROW = 120  # below this width the side panes go under the table
+NARROW = 140  # below this width the side panes go under the table
 
 
 class MainScreen(Screen[None]):
