@@ -18,6 +18,7 @@ from nightdesk.changelog import ChangeLog
 from nightdesk.config import Config
 from nightdesk.polling import Poller, SourceState
 from nightdesk.results import RaceResult
+from tui.commands import UnitCommands
 from tui.help_screen import HelpScreen, help_markdown
 from tui.main_screen import MainScreen
 from tui.province_screen import ProvinceScreen
@@ -37,6 +38,7 @@ class NightdeskApp(App[int]):
 
     TITLE = "nightdesk"
     CSS_PATH = "nightdesk.tcss"
+    COMMANDS = App.COMMANDS | {UnitCommands}
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave nightdesk"),
         Binding(
@@ -111,14 +113,20 @@ class NightdeskApp(App[int]):
         return self.changelog.for_unit(self.primary, race, unit)
 
     def on_results_table_unit_chosen(self, message: ResultsTable.UnitChosen) -> None:
+        self.open_unit(message.unit)
+
+    def open_unit(self, unit: str) -> None:
+        """Show one unit's screen (from the table or the command palette)."""
         result = self.result
-        if result is None:
+        if result is None or unit not in result.snapshot.votes.index:
             return
+        if isinstance(self.screen, ProvinceScreen):
+            self.pop_screen()
         self.push_screen(
             ProvinceScreen(
-                message.unit,
+                unit,
                 result,
-                self._unit_changes(message.unit),
+                self._unit_changes(unit),
                 self.config.election.timezone,
                 self.config.election.rules.method,
             )

@@ -201,3 +201,19 @@ async def test_names_are_data_not_markup(feed_server: FeedServer) -> None:
         await pilot.press("enter")
         await pilot.pause()
         assert "[bold red]x[/]" in str(app.screen.query_one("#title").render())
+
+
+async def test_command_palette_opens_a_unit_by_name(feed_server: FeedServer) -> None:
+    feed_server.set(scenario.FIRST)
+    app = scenario.app(feed_server.url)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await scenario.poll(app)
+        await pilot.pause()
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        for ch in "takeo":
+            await pilot.press(ch)
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ProvinceScreen) and app.screen.unit == "Takeo"
