@@ -7,6 +7,7 @@ name :data:`CSV_FORMAT` and :data:`JSON_FORMAT`.
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
@@ -23,10 +24,27 @@ from nightdesk.model import Snapshot
 
 __all__ = ["CSV_FORMAT", "JSON_FORMAT", "CsvFormat", "JsonFormat", "snapshot_from_table"]
 
+
+def _check_delimiter(value: str) -> str | None:
+    if len(value) != 1 or value in '\r\n"':
+        return f"{value!r} is not one character (other than a quote or newline)"
+    return None
+
+
+def _check_encoding(value: str) -> str | None:
+    try:
+        codecs.lookup(value)
+    except LookupError:
+        return f"Python knows no encoding called {value!r}"
+    return None
+
+
 _CSV_OPTIONS: Mapping[str, OptionSpec] = MappingProxyType(
     {
-        "delimiter": OptionSpec((str,), "a one-character string"),
-        "encoding": OptionSpec((str,), "a text encoding name such as 'utf-8' or 'cp1252'"),
+        "delimiter": OptionSpec((str,), "a one-character string", _check_delimiter),
+        "encoding": OptionSpec(
+            (str,), "a text encoding name such as 'utf-8' or 'cp1252'", _check_encoding
+        ),
     }
 )
 _JSON_OPTIONS: Mapping[str, OptionSpec] = MappingProxyType(

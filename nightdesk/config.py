@@ -366,6 +366,9 @@ class _Reader:
         for key, spec in fmt.options.items():
             if key in data:
                 options[key] = self.get(data, t, key, spec.types, spec.expected)
+                problem = spec.check(options[key]) if spec.check else None
+                if problem:
+                    raise self.error(t, key, f"expected {spec.expected}: {problem}")
         return SourceConfig(
             name=name,
             url=url,

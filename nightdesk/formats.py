@@ -8,7 +8,7 @@ Third parties add one by declaring an entry point in the group ``nightdesk.forma
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -16,24 +16,14 @@ from importlib.metadata import entry_points
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from nightdesk.errors import ConfigError
-from nightdesk.model import Snapshot
+from nightdesk.model import UNIT_COLUMNS, Snapshot
 
 log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "nightdesk.formats"
 
-#: The optional unit columns a table may map, in design.md's order.
-OPTIONAL_COLUMNS: tuple[str, ...] = (
-    "name",
-    "parent",
-    "seats",
-    "reporting",
-    "registered",
-    "ballots_cast",
-    "valid",
-    "blank",
-    "invalid",
-)
+#: The optional unit columns a table may map: the model's unit columns, one list for both.
+OPTIONAL_COLUMNS: tuple[str, ...] = UNIT_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -78,10 +68,15 @@ class ParseContext:
 
 @dataclass(frozen=True)
 class OptionSpec:
-    """One extra key a format accepts in its ``[[sources]]`` table."""
+    """One extra key a format accepts in its ``[[sources]]`` table.
+
+    ``check`` (optional) returns a reason when a value of the right type is still unusable,
+    so the config loader can refuse it at start instead of every poll failing later.
+    """
 
     types: tuple[type, ...]
     expected: str
+    check: Callable[[Any], str | None] | None = None
 
 
 @runtime_checkable

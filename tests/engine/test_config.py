@@ -202,3 +202,17 @@ def test_toml_syntax_error_has_the_line(tmp_path: Path) -> None:
 def test_missing_file() -> None:
     with pytest.raises(ConfigError, match="no such file"):
         cfg.load("/nonexistent/nightdesk.toml")
+
+
+@pytest.mark.parametrize(
+    ("line", "words"),
+    [
+        ('delimiter = ";;"', ["sources[0].delimiter", "one-character", "';;'"]),
+        ('encoding = "klingon"', ["sources[0].encoding", "no encoding called 'klingon'"]),
+    ],
+)
+def test_format_options_are_checked_at_load(tmp_path: Path, line: str, words: list[str]) -> None:
+    e = error(tmp_path, GOOD.replace("interval = 30\n", f"interval = 30\n{line}\n"))
+    assert e.line == 15
+    for w in words:
+        assert w in str(e)
