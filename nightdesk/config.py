@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import httpx
+
 from nightdesk import formats
 from nightdesk.errors import ConfigError
 from nightdesk.formats import OPTIONAL_COLUMNS, ColumnMap
@@ -26,6 +28,17 @@ CONFIG_FILENAME = "config.toml"
 DEFAULT_INTERVAL = 30.0
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+#: Keys every [[sources]] table may have; a format adds its own (``Format.options``).
+SOURCE_KEYS: tuple[str, ...] = (
+    "name",
+    "url",
+    "format",
+    "interval",
+    "timeout",
+    "max_bytes",
+    "headers_env",
+    "columns",
+)
 
 
 @dataclass(frozen=True)
@@ -217,7 +230,8 @@ class _Reader:
         value = data[key]
         is_bool = isinstance(value, bool) and bool not in types  # TOML true is not a number
         if is_bool or not isinstance(value, types):
-            raise self.error(table, key, f"expected {expected}, got {_kind(value)} {value!r}")
+            shown = "" if isinstance(value, dict | list) else f" {value!r}"
+            raise self.error(table, key, f"expected {expected}, got {_kind(value)}{shown}")
         return value
 
     def config(self, data: Mapping[str, Any]) -> Config:
@@ -233,7 +247,7 @@ class _Reader:
                 raise self.error(
                     ("sources", i),
                     "name",
-                    f"source name {s.name!r} is used twice (also by source {seen[s.name] + 1})",
+                    f"source name {s.name!r} is used twice (also by sources[{seen[s.name]}])",
                 )
             seen[s.name] = i
         return Config(election=election, sources=sources, path=self.path)
@@ -308,22 +322,14 @@ class _Reader:
         t: tuple[Any, ...] = ("sources", index)
         if not isinstance(data, dict):
             raise self.error(t, None, f"expected a table, got {_kind(data)}")
+        if "format" not in data:  # a misspelt `format` is better reported as the typo
+            self.table(data, t, list(SOURCE_KEYS))
         fmt_name = self.get(data, t, "format", (str,), "a format name such as 'csv' or 'json'")
         try:
             fmt = formats.load(fmt_name)
         except ConfigError as exc:
             raise self.error(t, "format", exc.reason) from None
-        common = [
-            "name",
-            "url",
-            "format",
-            "interval",
-            "timeout",
-            "max_bytes",
-            "headers_env",
-            "columns",
-        ]
-        self.table(data, t, common + list(fmt.options))
+        self.table(data, t, [*SOURCE_KEYS, *fmt.options])
         name = self.get(data, t, "name", (str,), "a short name for the source, e.g. 'nec'")
         if not name.strip():
             raise self.error(t, "name", "expected a non-empty name")
@@ -332,6 +338,12 @@ class _Reader:
         )
         if not url.strip():
             raise self.error(t, "url", "expected an http(s) URL or a path, got an empty string")
+        if url.startswith(("http://", "https://")):
+            try:
+                if not httpx.URL(url).host:
+                    raise ValueError("no host")
+            except (httpx.InvalidURL, ValueError) as exc:
+                raise self.error(t, "url", f"not a usable URL ({exc}): {url!r}") from None
         if "://" in url and not url.startswith(("http://", "https://", "file://")):
             raise self.error(
                 t, "url", f"unsupported URL scheme in {url!r}: expected http(s) or a file path"

@@ -31,8 +31,12 @@ class FeedError(NightdeskError):
         super().__init__(self._format())
 
     def _format(self) -> str:
+        return self.describe(with_source=True)
+
+    def describe(self, *, with_source: bool = True) -> str:
+        """The message, optionally without the source (where the source is already named)."""
         where = []
-        if self.source:
+        if self.source and with_source:
             where.append(f"source {self.source!r}")
         if self.row is not None:
             where.append(f"row {self.row}")

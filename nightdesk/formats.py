@@ -15,7 +15,7 @@ from functools import cache
 from importlib.metadata import entry_points
 from typing import Any, Literal, Protocol, runtime_checkable
 
-from nightdesk.errors import ConfigError
+from nightdesk.errors import ConfigError, FeedError
 from nightdesk.model import UNIT_COLUMNS, Snapshot
 
 log = logging.getLogger(__name__)
@@ -113,8 +113,6 @@ def load(name: str) -> Format:
 
 def parse(fmt: Format, body: bytes, ctx: ParseContext) -> list[Snapshot]:
     """Run a parser and always return a list, naming the source in any error."""
-    from nightdesk.errors import FeedError
-
     try:
         result = fmt.parse(body, ctx)
     except FeedError as exc:

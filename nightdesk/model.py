@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 
-import numpy as np
 import pandas as pd
 
 from nightdesk.errors import FeedError
@@ -25,6 +25,25 @@ UNIT_FIGURES: tuple[str, ...] = (*UNIT_COUNTS, "reporting")
 UNIT_LABELS: tuple[str, ...] = ("name", "parent")
 UNIT_COLUMNS: tuple[str, ...] = (*UNIT_LABELS, *UNIT_FIGURES)
 PARTY_COLUMNS: tuple[str, ...] = ("name", "short_name", "colour")
+#: No count in any real election comes near this; larger numbers are feed errors (and would
+#: overflow national sums).
+MAX_COUNT = 10**12 - 1
+#: No electoral unit has more seats.
+MAX_SEATS = 1_000
+#: C0 and C1 control characters: a name is shown on terminals, so it must not carry escape
+#: sequences that move the cursor, clear the screen or set the window title.
+_CONTROL = r"[\x00-\x1f\x7f-\x9f]"
+REPLACEMENT = "\ufffd"
+
+
+def printable(labels: pd.Index | pd.Series) -> pd.Index | pd.Series:
+    """Labels with control characters replaced by U+FFFD (vectorised)."""
+    if len(labels) == 0:
+        return labels
+    text = labels.astype(str)
+    if not text.str.contains(_CONTROL, regex=True).any():
+        return labels
+    return text.str.replace(_CONTROL, REPLACEMENT, regex=True)
 
 
 @dataclass(frozen=True)
@@ -76,7 +95,6 @@ class Snapshot:
     units: pd.DataFrame
     parties: pd.DataFrame
     race: Race | None = None
-    _key: list[str] = field(default_factory=list, repr=False)
 
     @classmethod
     def build(
@@ -92,8 +110,8 @@ class Snapshot:
     ) -> Snapshot:
         """Normalise and check the three tables; raise :class:`FeedError` if they lie."""
         votes = votes.copy()
-        votes.index = pd.Index(votes.index.astype(str), name="unit")
-        votes.columns = pd.Index([str(c) for c in votes.columns], name="party")
+        votes.index = pd.Index(printable(votes.index.astype(str)), name="unit")
+        votes.columns = pd.Index(printable(pd.Index([str(c) for c in votes.columns])), name="party")
         if votes.index.has_duplicates:
             dup = votes.index[votes.index.duplicated()][0]
             raise FeedError(f"unit {dup!r} appears twice", source=source)
@@ -106,11 +124,15 @@ class Snapshot:
             raise FeedError(f"votes must be whole numbers ({exc})", source=source) from exc
         if bool((votes < 0).any().any()):
             raise FeedError("votes must not be negative", source=source)
+        if bool((votes > MAX_COUNT).any().any()):
+            raise FeedError(
+                f"a vote count is larger than {MAX_COUNT:,}: no real count is", source=source
+            )
 
         table = _empty_units(votes.index)
         if units is not None:
             given = units.copy()
-            given.index = pd.Index(given.index.astype(str), name="unit")
+            given.index = pd.Index(printable(given.index.astype(str)), name="unit")
             if given.index.has_duplicates:
                 dup = given.index[given.index.duplicated()][0]
                 raise FeedError(f"unit {dup!r} appears twice", source=source)
@@ -125,9 +147,19 @@ class Snapshot:
             for col in given.columns:
                 table[col] = given[col].reindex(table.index).astype(table[col].dtype)
         table["name"] = table["name"].fillna(pd.Series(table.index, index=table.index))
+        for col in UNIT_LABELS:
+            table[col] = printable(table[col].fillna("")).astype("string").mask(table[col].isna())
         counts = table[list(UNIT_COUNTS)]
         if bool((counts < 0).any().any()):
             raise FeedError("unit figures must not be negative", source=source)
+        if bool((counts > MAX_COUNT).any().any()):
+            raise FeedError(f"a unit figure is larger than {MAX_COUNT:,}", source=source)
+        if bool((table["seats"] > MAX_SEATS).any()):
+            unit = table.index[(table["seats"] > MAX_SEATS).fillna(False)][0]
+            raise FeedError(
+                f"unit {unit!r} has more than {MAX_SEATS:,} seats; no electoral unit has",
+                source=source,
+            )
         rep = table["reporting"]
         if bool(((rep < 0) | (rep > 1)).any()):
             raise FeedError("reporting must be a fraction between 0 and 1", source=source)
@@ -148,6 +180,10 @@ class Snapshot:
                         parties[col].reindex(ptable.index.astype(str)).astype("string").values
                     )
         ptable["name"] = ptable["name"].fillna(pd.Series(ptable.index, index=ptable.index))
+        for col in ("name", "short_name"):
+            ptable[col] = (
+                printable(ptable[col].fillna("")).astype("string").mask(ptable[col].isna())
+            )
         ptable.index.name = "party"
 
         return cls(
@@ -168,19 +204,21 @@ class Snapshot:
     def party_ids(self) -> list[str]:
         return list(self.votes.columns)
 
+    @cached_property
+    def _content_key(self) -> str:
+        h = hashlib.sha256()
+        h.update(repr(self.race).encode())
+        for frame in (self.votes, self.units):
+            h.update("\x1f".join(map(str, frame.index)).encode())
+            h.update(b"\x1e")
+            h.update("\x1f".join(map(str, frame.columns)).encode())
+            h.update(b"\x1e")
+            h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+        return h.hexdigest()
+
     def content_key(self) -> str:
         """A hash of what was counted, not of when: equal keys mean "not a new snapshot"."""
-        if not self._key:
-            h = hashlib.sha256()
-            h.update(repr(self.race).encode())
-            for frame in (self.votes, self.units):
-                h.update("\x1f".join(map(str, frame.index)).encode())
-                h.update(b"\x1e")
-                h.update("\x1f".join(map(str, frame.columns)).encode())
-                h.update(b"\x1e")
-                h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
-            self._key.append(h.hexdigest())
-        return self._key[0]
+        return self._content_key
 
     def same_counts(self, other: Snapshot) -> bool:
         return self.content_key() == other.content_key()
@@ -202,8 +240,3 @@ class Snapshot:
     def party_label(self, party: str) -> str:
         short = self.parties.at[party, "short_name"]
         return str(short) if short is not pd.NA and short else str(self.parties.at[party, "name"])
-
-
-def as_int_array(frame: pd.DataFrame) -> np.ndarray:
-    """Votes as a plain int64 array with not-reported as 0 (for arithmetic only)."""
-    return frame.fillna(0).to_numpy(dtype=np.int64)

@@ -13,7 +13,7 @@ import logging
 import random
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 import httpx
@@ -39,8 +39,9 @@ class SourceHealth:
 
     last_success: datetime | None = None
     last_attempt: datetime | None = None
-    last_error: str | None = None
+    last_error: str | None = None  # one line, without the source name
     failures: int = 0  # consecutive
+    next_attempt: datetime | None = None
 
     def status(self, interval: float, now: datetime | None = None) -> Status:
         if self.failures:
@@ -122,9 +123,9 @@ class Poller:
             response = await fetch(self.client, source, self._validators.get(source.name))
             results, changed = await self._digest(source, state, response)
         except FeedError as exc:
-            new = self._failed(state, now, str(exc.for_source(source.name)))
+            new = self._failed(state, now, exc.describe(with_source=False))
         except Exception as exc:  # a bug must not stop the night: record it, keep polling
-            log.exception("unexpected error polling %s", source.name)
+            log.exception("unexpected error polling %s", source.name)  # to the log file only
             new = self._failed(state, now, f"internal error: {type(exc).__name__}: {exc}")
         else:
             health = SourceHealth(last_success=now, last_attempt=now)
@@ -183,7 +184,8 @@ class Poller:
         failures = self.states[source.name].health.failures
         if not failures:
             return source.interval
-        delay = min(source.interval * 2 ** (failures - 1), max(MAX_BACKOFF, source.interval))
+        growth = 2.0 ** min(failures - 1, 16)  # bounded: no overflow after a long outage
+        delay = min(source.interval * growth, max(MAX_BACKOFF, source.interval))
         return delay * self._rng.uniform(0.8, 1.2)
 
     async def _run_source(self, source: SourceConfig) -> None:
@@ -191,8 +193,16 @@ class Poller:
         while True:
             await self.poll(source)
             wake.clear()
+            delay = self.next_delay(source)
+            state = self.states[source.name]
+            if state.health.failures:
+                # Say when the next try is, so a desk knows the source is not forgotten.
+                when = self._clock() + timedelta(seconds=delay)
+                state = replace(state, health=replace(state.health, next_attempt=when))
+                self.states[source.name] = state
+                self._publish(state)
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.next_delay(source)):
+                async with asyncio.timeout(delay):
                     await wake.wait()
 
     def refresh(self, name: str | None = None) -> None:

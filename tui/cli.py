@@ -10,6 +10,9 @@ import argparse
 import asyncio
 import csv
 import json
+import logging
+import math
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -46,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument(
         "--port",
-        type=int,
+        type=_port,
         default=None,
         help=f"port for the feed (default {DEMO_PORT} with --feed-only, else a free one)",
     )
@@ -56,7 +59,9 @@ def _parser() -> argparse.ArgumentParser:
         default=1.0,
         help="how fast the night runs: 1 = about three minutes, 1000 = over at once",
     )
-    demo.add_argument("--seed", type=int, default=2013, help="simulation seed (default 2013)")
+    demo.add_argument(
+        "--seed", type=_seed, default=2013, help="simulation seed, a whole number ≥ 0 (2013)"
+    )
 
     snap = sub.add_parser(
         "snapshot",
@@ -65,7 +70,12 @@ def _parser() -> argparse.ArgumentParser:
         "Exit 0 when every source was read, 1 when any failed, 2 for a bad config.",
     )
     snap.add_argument(
-        "-c", "--config", dest="snapshot_config", type=Path, help="the election config (TOML)"
+        "-c",
+        "--config",
+        dest="snapshot_config",
+        metavar="CONFIG",
+        type=Path,
+        help="the election config (TOML)",
     )
     snap.add_argument(
         "--format", choices=("json", "csv", "table"), default="table", help="output format"
@@ -78,13 +88,32 @@ def _positive_float(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text!r}")
     return value
+
+
+def _whole(text: str, low: int, high: int, what: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+    return value
+
+
+def _port(text: str) -> int:
+    return _whole(text, 0, 65535, "a port from 0 to 65535 (0: any free port)")
+
+
+def _seed(text: str) -> int:
+    return _whole(text, 0, 2**32 - 1, "a whole number from 0 to 4294967295")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    _log_to_file(os.environ.get("NIGHTDESK_LOG"))
     try:
         if args.command == "snapshot":
             path = args.snapshot_config or args.config
@@ -100,10 +129,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # `nightdesk snapshot … | head`: the reader is gone; leave quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_FAILED
+    except Exception as exc:  # never a traceback for the user; the log has it
+        logging.getLogger("nightdesk").exception("unexpected error")
+        if os.environ.get("NIGHTDESK_DEBUG"):
+            raise
+        print(
+            f"nightdesk: unexpected error: {type(exc).__name__}: {exc} "
+            "(set NIGHTDESK_DEBUG=1 for the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
 
 
-def _load(path: Path) -> config_mod.Config:
-    return config_mod.load(path)
+def _log_to_file(path: str | None) -> None:
+    """NIGHTDESK_LOG=FILE writes the engine's log there (never to the terminal)."""
+    if not path:
+        return
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger = logging.getLogger("nightdesk")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
 
 
 def _monitor(path: Path | None) -> int:
@@ -117,7 +168,7 @@ def _monitor(path: Path | None) -> int:
             )
             return EXIT_USAGE
         path = default
-    cfg = _load(path)
+    cfg = config_mod.load(path)
     from tui.app import run_monitor
 
     return run_monitor(cfg)
@@ -135,7 +186,7 @@ def _demo(args: argparse.Namespace) -> int:
             print(f"nightdesk: cannot serve on 127.0.0.1:{port}: {exc.strerror}", file=sys.stderr)
             return EXIT_USAGE
         print(
-            f"nightdesk demo feed (simulated) on {server.url}/results.csv "
+            f"nightdesk demo feed (simulated) on {server.url.rstrip('/')}/results.csv "
             f"at speed {args.speed:g}; Ctrl+C to stop",
             file=sys.stderr,
         )
@@ -143,14 +194,18 @@ def _demo(args: argparse.Namespace) -> int:
         return EXIT_OK
     from tui.app import run_demo
 
-    return run_demo(port=args.port or 0, speed=args.speed, seed=args.seed)
+    try:
+        return run_demo(port=args.port or 0, speed=args.speed, seed=args.seed)
+    except OSError as exc:
+        print(f"nightdesk: cannot serve the demo feed: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 def _snapshot(path: Path, fmt: str) -> int:
     from nightdesk.polling import Poller
     from nightdesk.report import snapshot_document
 
-    cfg = _load(path)
+    cfg = config_mod.load(path)
 
     async def once() -> dict[str, Any]:
         async with Poller(cfg) as poller:
@@ -174,6 +229,7 @@ def _snapshot(path: Path, fmt: str) -> int:
         print_tables(document, out)
     for failure in document["failures"]:
         print(f"nightdesk: source {failure['name']!r}: {failure['error']}", file=sys.stderr)
+    out.flush()
     return EXIT_FAILED if document["failures"] else EXIT_OK
 
 

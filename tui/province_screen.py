@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Footer, Label, Static
 
 from nightdesk.changelog import Change
 from nightdesk.results import RaceResult
-from nightdesk.seats import DIVISOR_METHODS, divisors
+from nightdesk.seats import DIVISOR_METHODS, divisor_values
 from tui.formatting import change_marker, count, percent
 from tui.widgets.changes_pane import describe
 
@@ -191,7 +191,7 @@ def quotient_table(
     votes = result.snapshot.votes.loc[unit].fillna(0).astype("int64")
     won = result.allocation.seats.loc[unit]
     eligible = result.allocation.eligible.loc[unit]
-    d = divisors(method, k) / 5
+    d = divisor_values(method, k)
     parties = sorted((p for p in votes.index if votes[p] > 0), key=lambda p: -votes[p])
     q = {p: votes[p] / d for p in parties}
     last = min(((q[p][won[p] - 1], p) for p in parties if won[p] > 0), default=None)

@@ -6,7 +6,7 @@ from nightdesk import config
 
 DEMO_TOML = """\
 [election]
-name = "National Assembly 2013 (simulated count)"
+name = "National Assembly 2013, Cambodia"
 timezone = "Asia/Phnom_Penh"
 seats_method = "dhondt"
 threshold = 0.0

@@ -216,3 +216,14 @@ def test_format_options_are_checked_at_load(tmp_path: Path, line: str, words: li
     assert e.line == 15
     for w in words:
         assert w in str(e)
+
+
+def test_more_config_mistakes_people_make(tmp_path: Path) -> None:
+    e = error(tmp_path, GOOD.replace('format = "csv"', 'formt = "csv"'))
+    assert e.key == "sources[0].formt" and "did you mean 'format'" in str(e)
+    e = error(tmp_path, GOOD.replace('url = "feeds/nec.csv"', 'url = "http://[::1"'))
+    assert e.key == "sources[0].url" and "not a usable URL" in str(e)
+    e = error(tmp_path, '[election]\nname = "x"\n[sources]\nname = "a"\n')
+    assert e.key == "sources" and "got a table" in str(e) and "{" not in str(e)
+    e = error(tmp_path, GOOD.replace('name = "cnrp"', 'name = "nec"'))
+    assert "also by sources[0]" in str(e)

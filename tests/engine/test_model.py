@@ -75,3 +75,34 @@ def test_unit_valid_prefers_the_feeds_figure_then_votes_plus_blank() -> None:
     units = pd.DataFrame({"valid": [100, None], "blank": [5, 3]}, index=["u1", "u2"])
     s = snap({"A": [40, 10], "B": [50, 20]}, ["u1", "u2"], units=units)
     assert list(s.unit_valid()) == [100, 33]
+
+
+def test_control_characters_in_names_and_ids_are_neutralised() -> None:
+    hostile = "Esc\x1b[2J\x1b]0;PWNED\x07\x1b[31mRed"
+    units = pd.DataFrame({"name": [hostile], "parent": ["\x9bX"]}, index=[hostile])
+    s = Snapshot.build(
+        source="t", votes=pd.DataFrame({"P\x1b[1m": [1]}, index=[hostile]), units=units
+    )
+    for text in [
+        *s.unit_ids,
+        *s.party_ids,
+        s.units["name"].iloc[0],
+        s.units["parent"].iloc[0],
+        s.parties["name"].iloc[0],
+    ]:
+        assert not any(ord(c) < 32 or 0x7F <= ord(c) <= 0x9F for c in text), repr(text)
+    assert s.units["name"].iloc[0] == "Esc\ufffd[2J\ufffd]0;PWNED\ufffd\ufffd[31mRed"
+    assert (
+        Snapshot.build(source="t", votes=pd.DataFrame({"[bold]": [1]}, index=["u"])).party_ids[0]
+        == "[bold]"
+    )  # markup is not a control character: it stays, shown literally
+
+
+def test_implausible_counts_and_seats_are_refused() -> None:
+    with pytest.raises(FeedError, match="larger than"):
+        snap({"A": [10**12]}, ["u1"])
+    units = pd.DataFrame({"seats": [1_001]}, index=["u1"])
+    with pytest.raises(FeedError, match="more than 1,000 seats"):
+        snap({"A": [1]}, ["u1"], units=units)
+    big = snap({"A": [10**12 - 1] * 12}, [f"u{i}" for i in range(12)])
+    assert big.party_totals()["A"] == 12 * (10**12 - 1)  # no overflow

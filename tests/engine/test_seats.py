@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -79,9 +80,11 @@ def test_dhondt_last_seat_margin_kandal_shape() -> None:
     assert a.seats.loc["Kandal"].tolist() == [5, 6]
     ls = a.last_seat["Kandal"]
     assert ls is not None and ls.holder == "CPP" and ls.challenger == "CNRP"
-    # (419_000 + x) / 7 > 300_000 / 5  ⇔  x > 1_000
-    assert ls.votes_needed == 1_001
-    assert a.next_seat.at["Kandal", "CNRP"] == 1_001
+    # (419_000 + x) / 7 ≥ 300_000 / 5 ⇔ x ≥ 1_000; at equality CNRP has more votes and wins.
+    assert ls.votes_needed == 1_000
+    assert a.next_seat.at["Kandal", "CNRP"] == 1_000
+    strict = allocate(v, pd.Series([11], index=["Kandal"]), rules=SeatRules(tie="undecided"))
+    assert strict.last_seat["Kandal"].votes_needed == 1_001
     # CPP keeps its 5th seat while (300_000 - y) / 5 > 419_000 / 7 ≈ 59_857.14 ⇔ y ≤ 714
     assert ls.holder_can_lose == 714
 
@@ -107,3 +110,97 @@ def test_spain_congreso_every_constituency_reproduced() -> None:
         got = a.seats.reindex_like(expected)
         assert (got.to_numpy() == expected.to_numpy()).all(), election
         assert int(a.undecided.sum()) == 0
+
+
+def _seats_of(votes: list[int], seats: int, rules: SeatRules) -> tuple[list[int], int]:
+    v = pd.DataFrame([votes], index=["u"], columns=[f"P{i}" for i in range(len(votes))])
+    a = allocate(v, pd.Series([seats], index=["u"]), rules=rules)
+    return a.seats.loc["u"].tolist(), int(a.undecided["u"])
+
+
+@pytest.mark.parametrize("method", ["dhondt", "sainte-lague", "sainte-lague-modified", "fptp"])
+@pytest.mark.parametrize("tie", ["more-votes", "undecided"])
+def test_margins_by_brute_force(method: str, tie: str) -> None:
+    """votes_needed gives the challenger a seat and one vote fewer does not; the holder keeps
+    its seat losing holder_can_lose votes and loses it with one more; likewise next_seat."""
+    rng = np.random.default_rng(7)
+    rules = SeatRules(method=method, tie=tie)  # type: ignore[arg-type]
+    checked = 0
+    for _ in range(120):
+        parties = int(rng.integers(2, 6))
+        seats = 1 if method == "fptp" else int(rng.integers(1, 9))
+        votes = [int(x) for x in rng.integers(0, 2_000, size=parties)]
+        base, undecided = _seats_of(votes, seats, rules)
+        if undecided or sum(votes) == 0:
+            continue
+        v = pd.DataFrame([votes], index=["u"], columns=[f"P{i}" for i in range(parties)])
+        a = allocate(v, pd.Series([seats], index=["u"]), rules=rules)
+        for p in range(parties):
+            need = a.next_seat.iat[0, p]
+            if need is pd.NA:
+                continue
+            more = list(votes)
+            more[p] += int(need)
+            assert _seats_of(more, seats, rules)[0][p] == base[p] + 1, (votes, p, need)
+            if need > 0:
+                more[p] -= 1
+                assert _seats_of(more, seats, rules)[0][p] == base[p], (votes, p, need)
+            checked += 1
+        ls = a.last_seat["u"]
+        if ls is None or ls.challenger is None:
+            continue
+        h = int(ls.holder[1:])
+        lose = list(votes)
+        lose[h] -= ls.holder_can_lose
+        assert _seats_of(lose, seats, rules)[0][h] == base[h], (votes, ls)
+        if lose[h] > 0:
+            lose[h] -= 1
+            after, und = _seats_of(lose, seats, rules)
+            assert after[h] < base[h] or und, (votes, ls)
+    assert checked > 60
+
+
+def test_challenger_is_the_party_next_in_line() -> None:
+    # Kampong Cham shape: CPP's next quotient is next in line, not the small party that
+    # would need the fewest votes relative to its size.
+    v = pd.DataFrame({"CNRP": [461_864], "CPP": [381_755], "FUNCINPEC": [23_749]}, index=["u"])
+    a = allocate(v, pd.Series([18], index=["u"]))
+    assert a.seats.loc["u"].tolist() == [10, 8, 0]
+    ls = a.last_seat["u"]
+    assert ls is not None and (ls.holder, ls.challenger) == ("CNRP", "CPP")
+    # CNRP's 10th quotient 46,186.4 must stay above CPP's 9th, 42,417.2.
+    assert ls.holder_can_lose == 461_864 - 424_173
+
+
+def test_a_huge_unit_does_not_inflate_the_others() -> None:
+    v = pd.DataFrame({"A": [10] * 1000 + [5_000], "B": [5] * 1000 + [4_000]})
+    v.index = [f"u{i}" for i in range(1001)]
+    seats = pd.Series([1] * 1000 + [1_000], index=v.index)
+    a = allocate(v, seats)
+    assert a.totals().to_dict() == {"A": 1000 + 556, "B": 444}
+
+
+@pytest.mark.parametrize(
+    ("seats", "rules", "message"),
+    [
+        (-1, SeatRules(), "seats must be from 0"),
+        (1_001, SeatRules(), "seats must be from 0"),
+        (3, SeatRules(method="dhont"), "unknown seats method"),  # type: ignore[arg-type]
+        (3, SeatRules(threshold=1.5), "threshold must be a fraction"),
+        (3, SeatRules(tie="coin"), "unknown tie rule"),  # type: ignore[arg-type]
+    ],
+)
+def test_bad_rules_are_clear_errors(seats: int, rules: SeatRules, message: str) -> None:
+    v = pd.DataFrame({"A": [10]}, index=["u"])
+    with pytest.raises(ValueError, match=message):
+        allocate(v, pd.Series([seats], index=["u"]), rules=rules)
+
+
+def test_no_seats_or_no_parties_is_an_explicit_no_allocation() -> None:
+    v = pd.DataFrame({"A": [10, 0]}, index=["zero-seats", "no-votes"])
+    a = allocate(v, pd.Series([0, 3], index=v.index))
+    assert a.seats.to_numpy().tolist() == [[0], [0]]
+    assert a.undecided.tolist() == [0, 3]
+    assert a.last_seat == {"zero-seats": None, "no-votes": None}
+    empty = allocate(pd.DataFrame(index=["u"]), pd.Series([3], index=["u"]))
+    assert empty.undecided.tolist() == [3] and empty.last_seat == {"u": None}
