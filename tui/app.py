@@ -14,7 +14,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.message import Message
 
-from nightdesk.changelog import ChangeLog
+from nightdesk.changelog import Change, ChangeLog
 from nightdesk.config import Config
 from nightdesk.polling import Poller, SourceState
 from nightdesk.results import RaceResult
@@ -22,7 +22,11 @@ from tui.commands import UnitCommands
 from tui.help_screen import HelpScreen, help_markdown
 from tui.main_screen import MainScreen
 from tui.province_screen import ProvinceScreen
-from tui.widgets.results_table import ResultsTable, _Table
+from tui.widgets.election_header import ElectionHeader
+from tui.widgets.results_table import ResultsTable
+
+#: Changed cells stay highlighted this long, or just under one poll interval if that is shorter.
+HIGHLIGHT_SECONDS = 4.0
 
 
 class StateArrived(Message):
@@ -49,6 +53,7 @@ class NightdeskApp(App[int]):
             id="app.help",
             tooltip="Show every key",
         ),
+        Binding("r", "refresh", "Refresh", id="app.refresh", tooltip="Poll every source now"),
     ]
 
     def __init__(
@@ -59,21 +64,22 @@ class NightdeskApp(App[int]):
         poll: bool = True,
         now: Callable[[], datetime] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
-        highlight_seconds: float = 4.0,
+        highlight_seconds: float | None = None,
     ) -> None:
         super().__init__()
         self.config = config
         self.poller = poller or Poller(config)
         self._poll = poll
         self._now = now or (lambda: datetime.now(UTC))
-        self._monotonic = monotonic
-        self._highlight = highlight_seconds
+        self.primary = config.sources[0].name
+        if highlight_seconds is None:
+            interval = config.sources[0].interval
+            highlight_seconds = max(1.0, min(HIGHLIGHT_SECONDS, interval - 0.25))
         self.changelog = ChangeLog()
         self.states: dict[str, SourceState] = {}
         self.main = MainScreen(
             config, now=self._now, monotonic=monotonic, highlight_seconds=highlight_seconds
         )
-        self.primary = config.sources[0].name
 
     async def on_mount(self) -> None:
         await self.push_screen(self.main)
@@ -87,7 +93,7 @@ class NightdeskApp(App[int]):
     def deliver(self, state: SourceState) -> None:
         """Show a state (the poller's callback path; tests call it directly)."""
         self.states[state.source.name] = state
-        new_changes = []
+        new_changes: list[Change] = []
         if state.changed:
             for result in state.results:
                 new_changes += self.changelog.record(
@@ -105,10 +111,11 @@ class NightdeskApp(App[int]):
 
     @property
     def result(self) -> RaceResult | None:
+        """The watched race's latest good result (the first source's first race)."""
         state = self.states.get(self.primary)
         return state.results[0] if state and state.results else None
 
-    def _unit_changes(self, unit: str) -> list:
+    def _unit_changes(self, unit: str) -> list[Change]:
         race = self.result.race_key if self.result else ""
         return self.changelog.for_unit(self.primary, race, unit)
 
@@ -122,31 +129,30 @@ class NightdeskApp(App[int]):
             return
         if isinstance(self.screen, ProvinceScreen):
             self.pop_screen()
+        e = self.config.election
         self.push_screen(
             ProvinceScreen(
                 unit,
                 result,
                 self._unit_changes(unit),
-                self.config.election.timezone,
-                self.config.election.rules.method,
+                e.timezone,
+                e.rules.method,
+                ElectionHeader(e.name, zone=e.timezone, simulated=e.simulated, now=self._now),
             )
         )
+
+    def action_refresh(self) -> None:
+        self.poller.refresh()
+        self.notify("Polling every source now", timeout=2)
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
             return
         sections = [
             ("Everywhere", [*self.BINDINGS, ("Ctrl+P", "Commands", "Open the command palette")]),
-            (
-                "Provinces table",
-                [
-                    ("↑ / ↓", "Move", "Move the cursor one unit"),
-                    *_Table.BINDINGS,
-                    ("PgUp / PgDn", "Page", "Scroll a page"),
-                    *ResultsTable.BINDINGS,
-                ],
-            ),
+            ("Provinces table", ResultsTable.HELP),
             ("Province screen", ProvinceScreen.BINDINGS),
+            ("Help", HelpScreen.BINDINGS),
         ]
         self.push_screen(HelpScreen(help_markdown(sections)))
 

@@ -45,7 +45,7 @@ def unit_rows(result: RaceResult) -> pd.DataFrame:
         n = seats[party]
         part = np.where(n > 0, f"{party} " + n.astype(str), "")
         seat_text = np.where(
-            (seat_text != "") & (part != ""), seat_text + " · " + part, seat_text + part
+            (seat_text != "") & (part != ""), seat_text + "·" + part, seat_text + part
         )
     seat_text = pd.Series(seat_text, index=votes.index)
     undecided = alloc.undecided.reindex(votes.index).fillna(0).astype(int)

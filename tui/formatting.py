@@ -19,16 +19,18 @@ def signed(value: int | float | None) -> str:
     return f"{int(value):+,}"
 
 
-def change_marker(value: int | float | None, correction: bool = False) -> str:
-    """``▲ +1,234`` for a gain, ``▼ -120`` for a correction, "" for no change."""
-    if correction or (value is not None and value < 0):
-        return f"{DOWN} {signed(value) or '0'}"
-    return f"{UP} {signed(value)}" if value else ""
+def net_change(value: int | float | None, correction: bool = False) -> str:
+    """A net change by its sign (▲ up, ▼ down); ``!`` marks a correction inside it."""
+    if not value and not correction:
+        return ""
+    mark = DOWN if value is not None and value < 0 else UP
+    text = f"{mark} {signed(value) or '±0'}"
+    return f"{text} !" if correction and mark == UP else text
 
 
 def percent(fraction: float | None, digits: int = 0) -> str:
     return "" if fraction is None else f"{fraction * 100:.{digits}f}%"
 
 
-def clock(at: datetime, zone: tzinfo) -> str:
-    return at.astimezone(zone).strftime("%H:%M")
+def clock(at: datetime, zone: tzinfo, seconds: bool = False) -> str:
+    return at.astimezone(zone).strftime("%H:%M:%S" if seconds else "%H:%M")

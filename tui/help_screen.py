@@ -44,7 +44,7 @@ def help_markdown(sections: Iterable[tuple[str, Iterable[Binding | tuple[str, st
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [
         Binding(
-            "escape,question_mark,q", "dismiss", "Close", id="help.close", tooltip="Close this help"
+            "escape,question_mark", "dismiss", "Close", id="help.close", tooltip="Close this help"
         ),
     ]
     DEFAULT_CSS = """

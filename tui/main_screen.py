@@ -15,13 +15,12 @@ from nightdesk.changelog import Change
 from nightdesk.config import Config
 from nightdesk.polling import SourceState
 from nightdesk.results import RaceResult
+from tui.layout import NARROW
 from tui.widgets.changes_pane import ChangesPane
 from tui.widgets.election_header import ElectionHeader
 from tui.widgets.party_pane import PartyPane
 from tui.widgets.results_table import ResultsTable
 from tui.widgets.status_bar import StatusBar
-
-NARROW = 140  # below this width the side panes go under the table
 
 
 class MainScreen(Screen[None]):

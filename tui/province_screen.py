@@ -13,15 +13,16 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.events import Resize
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Label, Static
 
 from nightdesk.changelog import Change
 from nightdesk.results import RaceResult
 from nightdesk.seats import DIVISOR_METHODS, divisor_values
-from tui.formatting import change_marker, count, percent
+from tui.formatting import count, net_change, percent
+from tui.layout import NARROW
 from tui.widgets.changes_pane import describe
 
-NARROW = 120
 LAST = "◆"
 NEXT = "◇"
 
@@ -72,9 +73,18 @@ class ProvinceScreen(Screen[None]):
     """
 
     def __init__(
-        self, unit: str, result: RaceResult, changes: list[Change], zone: tzinfo, method: str
+        self,
+        unit: str,
+        result: RaceResult,
+        changes: list[Change],
+        zone: tzinfo,
+        method: str,
+        header: Widget,
     ) -> None:
         super().__init__()
+        self._header = header
+        self._shown_once = False
+        self._quotient_rows: list[list[Text]] = []
         self.unit = unit
         self.result = result
         self.changes = changes
@@ -82,6 +92,7 @@ class ProvinceScreen(Screen[None]):
         self.method = method
 
     def compose(self) -> ComposeResult:
+        yield self._header
         yield Static(id="title")
         with Horizontal(id="top"):
             yield DataTable(id="parties", cursor_type="none", zebra_stripes=True)
@@ -99,6 +110,23 @@ class ProvinceScreen(Screen[None]):
         self.set_class(event.size.width < NARROW, "narrow")
 
     def show(self, result: RaceResult, changes: list[Change]) -> None:
+        """Show (or refresh) the unit; the tables keep where they were scrolled."""
+        first = not self._shown_once
+        self._shown_once = True
+        parties_table = self.query_one("#parties", DataTable)
+        qtable = self.query_one("#quotients", DataTable)
+        scroll = (parties_table.scroll_y, qtable.scroll_y)
+        self._show(result, changes)
+        if first:
+            # Bring the contested rows into view: the last seat and the next in line.
+            rows = [i for i, row in enumerate(self._quotient_rows) if _is_marked(row)]
+            if rows:
+                qtable.scroll_to(y=max(0, max(rows) - 4), animate=False, immediate=True)
+        else:
+            parties_table.scroll_to(y=scroll[0], animate=False, immediate=True)
+            qtable.scroll_to(y=scroll[1], animate=False, immediate=True)
+
+    def _show(self, result: RaceResult, changes: list[Change]) -> None:
         self.result, self.changes = result, changes
         unit = self.unit
         snap = result.snapshot
@@ -151,7 +179,7 @@ class ProvinceScreen(Screen[None]):
                     percent(int(v) / total, 1) if total and v is not pd.NA else "", justify="right"
                 ),
                 Text(
-                    change_marker(int(change.get(p, 0)), bool(corr.get(p, False))),
+                    net_change(int(change.get(p, 0)), bool(corr.get(p, False))),
                     justify="right",
                     style="red" if corr.get(p, False) else "",
                 ),
@@ -161,6 +189,7 @@ class ProvinceScreen(Screen[None]):
         qtable = self.query_one("#quotients", DataTable)
         qtable.clear(columns=True)
         header, rows = quotient_table(result, unit, self.method)
+        self._quotient_rows = rows
         for h in header:
             qtable.add_column(Text(h, justify="right"))
         for row in rows:
@@ -177,6 +206,10 @@ class ProvinceScreen(Screen[None]):
         self.query_one("#history-lines", Static).update(
             lines if changes else Text("No changes since nightdesk started watching.", style="dim")
         )
+
+
+def _is_marked(row: list[Text]) -> bool:
+    return any(cell.plain.startswith((LAST, NEXT)) for cell in row)
 
 
 def quotient_table(

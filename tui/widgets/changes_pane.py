@@ -1,4 +1,8 @@
-"""The night's changes, newest first: time, unit, party, ±votes; corrections marked ▼."""
+"""The night's changes, newest first: time, unit, party, ±votes; corrections marked ▼.
+
+One ``Label`` per line, new lines mounted at the top: an insert does not rewrite the lines
+already shown. Focus it (Tab) to scroll back through the night.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,8 @@ from collections.abc import Iterable
 from datetime import tzinfo
 
 from rich.text import Text
-from textual.widgets import RichLog
+from textual.containers import VerticalScroll
+from textual.widgets import Label
 
 from nightdesk.changelog import Change
 from tui.formatting import DOWN, UP, clock, signed
@@ -25,7 +30,7 @@ def describe_unit(changes: list[Change], zone: tzinfo, unit_name: str, most: int
     correction = any(c.correction for c in changes)
     style = "bold red" if correction else ""
     text = Text(no_wrap=True, overflow="ellipsis")
-    text.append(clock(first.at, zone) + " ")
+    text.append(clock(first.at, zone, seconds=True) + " ")
     text.append(f"{DOWN if correction else UP} ", style=style)
     text.append(unit_name)
     ordered = sorted(changes, key=lambda c: (not c.correction, -abs(c.change or 0)))
@@ -44,36 +49,38 @@ def describe_unit(changes: list[Change], zone: tzinfo, unit_name: str, most: int
     return text
 
 
-class ChangesPane(RichLog):
-    """A capped log, newest at the top."""
+class ChangesPane(VerticalScroll):
+    """A capped list, newest at the top."""
 
     DEFAULT_CSS = """
     ChangesPane { height: 1fr; scrollbar-size-vertical: 1; overflow-x: hidden; }
+    ChangesPane > Label { width: 100%; height: 1; }
+    ChangesPane:focus { background: $boost; }
     """
 
     def __init__(self, *, zone: tzinfo, id: str | None = None) -> None:
-        super().__init__(id=id, max_lines=CAP, wrap=False, markup=False, auto_scroll=False)
+        super().__init__(id=id)
         self.zone = zone
-        self._entries: list[Text] = []
-        self.can_focus = False
 
     def add(self, changes: Iterable[Change], names: dict[str, str]) -> None:
         # One line per unit and poll; every correction on a line of its own.
         groups: dict[tuple[str, bool], list[Change]] = {}
         for c in changes:
             groups.setdefault((c.unit, c.correction), []).append(c)
-        new = [
-            describe_unit(group, self.zone, names.get(unit, unit))
+        labels = [
+            Label(describe_unit(group, self.zone, names.get(unit, unit)))
             for (unit, _), group in groups.items()
         ]
-        if not new:
+        if not labels:
             return
-        # Newest first: the newest batch on top, in feed order within the batch.
-        self._entries = (new + self._entries)[:CAP]
-        self.clear()
-        for entry in self._entries:
-            self.write(entry, scroll_end=False)
+        if self.children:
+            self.mount_all(labels, before=0)
+        else:
+            self.mount_all(labels)
+        excess = list(self.children)[CAP:]
+        if excess:
+            self.remove_children(excess)
 
     @property
     def lines_text(self) -> list[str]:
-        return [t.plain for t in self._entries]
+        return [str(label.render()) for label in self.children]

@@ -12,7 +12,7 @@ from textual.widgets import Label
 
 from nightdesk.results import RaceResult
 from tui import board
-from tui.formatting import change_marker, count, percent
+from tui.formatting import count, net_change, percent
 
 WIDTHS = (10, 11, 7, 6, 10)  # 44 columns with the pane's padding
 
@@ -20,7 +20,9 @@ WIDTHS = (10, 11, 7, 6, 10)  # 44 columns with the pane's padding
 def _line(cells: tuple[str, str, str, str, str], style: str = "") -> Text:
     name, votes, share, seats, change = cells
     text = Text(no_wrap=True, overflow="ellipsis", style=style)
-    text.append(name[: WIDTHS[0]].ljust(WIDTHS[0]))
+    if len(name) > WIDTHS[0]:
+        name = name[: WIDTHS[0] - 2] + "…"
+    text.append(name.ljust(WIDTHS[0]))
     text.append(votes.rjust(WIDTHS[1]))
     text.append(share.rjust(WIDTHS[2]))
     text.append(seats.rjust(WIDTHS[3]))
@@ -56,7 +58,7 @@ class PartyPane(VerticalScroll):
                     count(line.votes),
                     percent(line.share, 1),
                     str(line.seats),
-                    change_marker(line.change, line.correction),
+                    net_change(line.change, line.correction),
                 ),
                 style="red" if line.correction else "",
             )
@@ -78,7 +80,7 @@ class PartyPane(VerticalScroll):
             leader = max(lines, key=lambda x: x.seats) if lines else None
             state = ""
             if leader is not None and leader.seats >= need:
-                state = f" — {leader.party} {leader.seats} on this count"
+                state = f" · {leader.party} {leader.seats}"
             self.query_one("#majority", Label).update(
                 Text(f"Majority: {need} of {total} seats{state}", style="italic")
             )

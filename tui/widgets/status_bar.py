@@ -1,4 +1,8 @@
-"""One line per source: last good poll, and ok or the error in one line."""
+"""One line per source: ok, stale or failing; the last good poll; the error; the next try.
+
+Re-evaluated every few seconds as well as on each poll, so a source that stops answering
+turns stale on screen even when no poll result arrives.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,8 @@ from textual.widgets import Label
 from nightdesk.polling import SourceState
 from tui.formatting import clock
 
-STYLES = {"ok": "green", "waiting": "yellow", "stale": "yellow", "failing": "bold red"}
+STYLES = {"ok": "green", "waiting": "yellow", "stale": "bold yellow", "failing": "bold red"}
+RECHECK_SECONDS = 5.0
 
 
 def status_text(state: SourceState, zone: tzinfo, now: datetime) -> Text:
@@ -23,7 +28,9 @@ def status_text(state: SourceState, zone: tzinfo, now: datetime) -> Text:
     text.append(f"{state.source.name}: ", style="bold")
     text.append(status.upper() if status != "ok" else "ok", style=STYLES[status])
     if h.last_success:
-        text.append(f" · last good {clock(h.last_success, zone)}")
+        text.append(f" · last good {clock(h.last_success, zone, seconds=True)}")
+    if h.failures and h.next_attempt:
+        text.append(f" · next try {clock(h.next_attempt, zone, seconds=True)}")
     if h.last_error:
         text.append(" · ")
         text.append(h.last_error, style="red")
@@ -48,13 +55,26 @@ class StatusBar(Vertical):
         self.names = names
         self.zone = zone
         self._now = now or (lambda: datetime.now(UTC))
+        self._states: dict[str, SourceState] = {}
         self._texts: dict[str, Text] = {}
 
     def compose(self) -> ComposeResult:
         for i, name in enumerate(self.names):
             yield Label(Text(f"{name}: waiting for the first poll…"), id=f"status-{i}")
 
+    def on_mount(self) -> None:
+        self.set_interval(RECHECK_SECONDS, self.recheck)
+
     def show(self, state: SourceState) -> None:
+        self._states[state.source.name] = state
+        self._render_line(state)
+
+    def recheck(self) -> None:
+        """Turn ok into stale when polls stop arriving (writes only what changed)."""
+        for state in self._states.values():
+            self._render_line(state)
+
+    def _render_line(self, state: SourceState) -> None:
         i = self.names.index(state.source.name)
         text = status_text(state, self.zone, self._now())
         if self._texts.get(state.source.name) != text:
