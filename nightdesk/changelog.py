@@ -6,7 +6,7 @@ what moved after it started watching.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import defaultdict, deque
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -35,12 +35,21 @@ def _opt(value: object) -> int | float | None:
     return None if value is None or value is pd.NA else value  # type: ignore[return-value]
 
 
-class ChangeLog:
-    """All changes of the night, oldest first, with an index by unit."""
+#: The in-memory log keeps this many recent changes (the history store keeps everything).
+MAX_ENTRIES = 100_000
+#: … and this many per unit.
+MAX_PER_UNIT = 1_000
 
-    def __init__(self) -> None:
-        self.entries: list[Change] = []
-        self._by_unit: dict[tuple[str, str, str], list[Change]] = defaultdict(list)
+
+class ChangeLog:
+    """Recent changes of the night, oldest first, with an index by unit; bounded in memory."""
+
+    def __init__(self, max_entries: int = MAX_ENTRIES, max_per_unit: int = MAX_PER_UNIT) -> None:
+        self.entries: deque[Change] = deque(maxlen=max_entries)
+        self._max_per_unit = max_per_unit
+        self._by_unit: dict[tuple[str, str, str], deque[Change]] = defaultdict(
+            lambda: deque(maxlen=self._max_per_unit)
+        )
 
     def record(self, source: str, delta: Delta, at: datetime) -> list[Change]:
         """Add a delta's vote changes and figure corrections; returns the new entries."""

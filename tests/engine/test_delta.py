@@ -72,3 +72,20 @@ def test_units_that_appear_or_vanish_and_new_parties() -> None:
 def test_identical_snapshots_give_an_empty_delta() -> None:
     a = snap({"A": [1, 2]}, ["u1", "u2"], seats=[3, 4])
     assert compare(a, snap({"A": [1, 2]}, ["u1", "u2"], seats=[3, 4])).is_empty
+
+
+def test_changelog_skips_the_first_snapshot_and_stays_bounded() -> None:
+    from datetime import UTC, datetime
+
+    from nightdesk.changelog import ChangeLog
+
+    log = ChangeLog(max_entries=3, max_per_unit=2)
+    at = datetime(2013, 7, 28, tzinfo=UTC)
+    a = snap({"A": [1, 1]}, ["u1", "u2"])
+    assert log.record("s", compare(None, a), at) == []
+    for n in range(2, 5):
+        b = snap({"A": [n, n]}, ["u1", "u2"])
+        log.record("s", compare(a, b), at)
+        a = b
+    assert len(log) == 3
+    assert [c.after for c in log.for_unit("s", "", "u1")] == [3, 4]

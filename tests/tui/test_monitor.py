@@ -217,3 +217,30 @@ async def test_command_palette_opens_a_unit_by_name(feed_server: FeedServer) -> 
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, ProvinceScreen) and app.screen.unit == "Takeo"
+
+
+def test_status_line_says_stale_and_when_it_tries_again() -> None:
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from nightdesk.polling import SourceHealth, SourceState
+    from tui.widgets.status_bar import status_text
+
+    source = scenario.config("http://127.0.0.1:9").sources[0]  # interval 3600 s
+    zone = ZoneInfo("Asia/Phnom_Penh")
+    ok = SourceState(source, health=SourceHealth(last_success=scenario.NOW))
+    assert status_text(ok, zone, scenario.NOW).plain == "nec: ok · last good 19:34:00"
+    later = scenario.NOW + timedelta(hours=4)
+    assert status_text(ok, zone, later).plain.startswith("nec: STALE · last good 19:34:00")
+    failing = SourceState(
+        source,
+        health=SourceHealth(
+            last_success=scenario.NOW,
+            last_error="HTTP 502 Bad Gateway from http://x/",
+            failures=3,
+            next_attempt=scenario.NOW + timedelta(seconds=40),
+        ),
+    )
+    assert status_text(failing, zone, scenario.NOW).plain == (
+        "nec: FAILING · last good 19:34:00 · next try 19:34:40 · HTTP 502 Bad Gateway from http://x/"
+    )
