@@ -34,15 +34,24 @@ class _Lines:
     def __init__(self, text: str, delimiter: str) -> None:
         self._text = text
         self._delimiter = delimiter
-        self._starts: list[int] | None = None
+        self._rows: list[tuple[int, list[str]]] | None = None
+
+    def rows(self) -> list[tuple[int, list[str]]]:
+        """Each data record (the header left out) with the line it starts on.
+
+        Raises:
+            csv.Error: the standard library's reader cannot read the text.
+        """
+        if self._rows is None:
+            self._rows = _records(self._text, self._delimiter)[1:]
+        return self._rows
 
     def __call__(self, row: int) -> str:
-        if self._starts is None:
-            try:
-                self._starts = [line for line, _ in _records(self._text, self._delimiter)[1:]]
-            except csv.Error:
-                self._starts = []
-        return f"line {self._starts[row]}" if row < len(self._starts) else f"data row {row + 1}"
+        try:
+            rows = self.rows()
+        except csv.Error:
+            rows = []
+        return f"line {rows[row][0]}" if row < len(rows) else f"data row {row + 1}"
 
 
 def _header(text: str, delimiter: str, source: str) -> list[str]:
@@ -54,6 +63,28 @@ def _header(text: str, delimiter: str, source: str) -> list[str]:
     except csv.Error as exc:
         raise FeedError(f"the CSV header is malformed: {exc}", source=source) from None
     raise FeedError("empty response (no header row)", source=source)
+
+
+def _refuse_short_rows(frame: pd.DataFrame, width: int, lines: _Lines, table: TextTable) -> None:
+    """A row with fewer fields than the header is an error: the feed may be truncated.
+
+    pandas pads a short row with empty cells, so only a table whose last column has an
+    empty cell can hold one; only then is the text read again, record by record, to count.
+    """
+    if width < 2 or not (frame.iloc[:, -1] == "").any():
+        return
+    try:
+        rows = lines.rows()
+    except csv.Error as exc:
+        raise table.error(f"the CSV is malformed: {exc}") from None
+    for row, (line, fields) in enumerate(rows):
+        if len(fields) < width:
+            count = f"{len(fields)} field" + ("" if len(fields) == 1 else "s")
+            raise table.error(
+                f"line {line} has {count} where the header has {width}: the feed may be "
+                "truncated (or the row has lost some of its fields)",
+                row=row,
+            )
 
 
 def _name_columns(frame: pd.DataFrame, header: list[str], table: TextTable) -> pd.DataFrame:
@@ -86,7 +117,8 @@ def read_csv_table(text: str, *, delimiter: str, source: str) -> TextTable:
     """Read CSV text with every cell kept as text; nothing is coerced or guessed.
 
     Raises:
-        FeedError: malformed CSV, ragged rows, a bad header, or no data rows.
+        FeedError: malformed CSV, a row with more or fewer fields than the header, a bad
+            header, or no data rows.
     """
     header = _header(text, delimiter, source)
     try:
@@ -106,7 +138,9 @@ def read_csv_table(text: str, *, delimiter: str, source: str) -> TextTable:
             f"is there a trailing {delimiter!r} on each row?",
             source=source,
         )
-    table = TextTable(frame=frame, source=source, where=_Lines(text, delimiter))
+    lines = _Lines(text, delimiter)
+    table = TextTable(frame=frame, source=source, where=lines)
     if len(frame) == 0:
         raise table.error("the feed has no rows (a header and nothing else: truncated?)")
+    _refuse_short_rows(frame, len(header), lines, table)
     return TextTable(frame=_name_columns(frame, header, table), source=source, where=table.where)

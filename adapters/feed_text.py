@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import codecs
+import re
 
 from nightdesk.errors import FeedError
+
+# A tag, a declaration (<!DOCTYPE, <!--) or a processing instruction (<?xml) at the start.
+_MARKUP_START = re.compile(r"[\ufeff\s]*<([A-Za-z!?/])")
+_MARKUP_LOOKS_WITHIN = 65_536
+_TITLE = re.compile(r"<title[^>]*>([^<]{1,200})</title", re.IGNORECASE)
+_TITLE_LOOKS_WITHIN = 4_096
+_TITLE_SHOWN = 60
 
 
 def decode_text(
@@ -43,3 +51,43 @@ def decode_text(
     if not text.strip():
         raise FeedError("empty response (only whitespace)", source=source)
     return text
+
+
+def refuse_markup(
+    text: str, *, expected: str, source: str, data_may_start_with_tag: bool = False
+) -> None:
+    """Refuse a body that is an HTML or XML page rather than the ``expected`` format.
+
+    A results URL that answers with an error page, a login page or a captive portal is
+    common on election night; saying so beats a puzzling parse error further on.
+
+    Args:
+        text: the decoded body.
+        expected: the format's name as people say it ("CSV", "JSON").
+        source: the configured source name, for the error.
+        data_may_start_with_tag: the format itself could start with something like a tag
+            (a CSV header ``<unit>,CPP``); then a tag counts as markup only if the body
+            also closes one (``</`` or ``/>``) in its first 64 KB.
+
+    Raises:
+        FeedError: the body starts (after spaces and a byte-order mark) with a declaration
+            (``<!DOCTYPE``, ``<!--``), a processing instruction (``<?xml``) or a tag.
+    """
+    start = _MARKUP_START.match(text)
+    if start is None:
+        return
+    if data_may_start_with_tag and start[1] not in "!?/":
+        head = text[:_MARKUP_LOOKS_WITHIN]
+        if "</" not in head and "/>" not in head:
+            return
+    title = _TITLE.search(text, 0, _TITLE_LOOKS_WITHIN)
+    named = ""
+    if title is not None:
+        words = " ".join(title[1].split())
+        if len(words) > _TITLE_SHOWN:
+            words = words[:_TITLE_SHOWN] + "…"
+        named = f"; its title is {words!r}" if words else ""
+    raise FeedError(
+        f"the feed looks like HTML or XML, not {expected} (an error page or a login page?){named}",
+        source=source,
+    )

@@ -17,6 +17,7 @@ import pandas as pd
 from pandas.api.types import infer_dtype
 
 from nightdesk.errors import FeedError
+from nightdesk.model import MAX_COUNT, MAX_SEATS
 
 #: What a vote cell may hold, as the error messages say it.
 VOTES_EXPECTED = "a whole number of votes ≥ 0, or empty for not reported"
@@ -27,7 +28,6 @@ REPORTING_EXPECTED = (
 )
 
 _SHOWN_LENGTH = 40
-_WHOLE = r"0*[0-9]{1,18}"  # at most 18 significant digits: always fits in int64
 _REPORTING = r"^\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*(%?)\s*$"
 
 
@@ -83,13 +83,13 @@ class CellRule:
 
     ``convert`` takes stripped text (``string`` dtype, ``<NA>`` = missing) and returns the
     typed values and a mask of bad cells; ``problem`` says what is wrong with one bad
-    stripped value.
+    stripped value (``None`` for a rule whose ``convert`` never finds one).
     """
 
     noun: str
     expected: str
     convert: Callable[[pd.Series], tuple[pd.Series, np.ndarray]]
-    problem: Callable[[str], str]
+    problem: Callable[[str], str] | None = None
 
 
 def _given(text: pd.Series) -> np.ndarray:
@@ -97,16 +97,37 @@ def _given(text: pd.Series) -> np.ndarray:
     return (text != "").to_numpy(dtype=bool, na_value=False)
 
 
-def _whole_numbers(text: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    given = _given(text)
-    ok = text.str.fullmatch(_WHOLE).to_numpy(dtype=bool, na_value=False)
-    values = text.where(pd.Series(given & ok, index=text.index)).astype("Int64")
-    return values, given & ~ok
+def _whole_numbers(limit: int) -> Callable[[pd.Series], tuple[pd.Series, np.ndarray]]:
+    """Reads whole numbers from 0 to ``limit``; anything else is bad (never coerced).
+
+    The limits are the engine's (:data:`~nightdesk.model.MAX_COUNT`, ``MAX_SEATS``), which
+    :meth:`Snapshot.build` enforces too; checked here, the error names the row and cell.
+    """
+    digits = rf"0*[0-9]{{1,{len(str(limit))}}}"  # few enough digits to fit in int64
+
+    def convert(text: pd.Series) -> tuple[pd.Series, np.ndarray]:
+        given = _given(text)
+        ok = given & text.str.fullmatch(digits).to_numpy(dtype=bool, na_value=False)
+        values = text.where(pd.Series(ok, index=text.index)).astype("Int64")
+        ok &= (values <= limit).to_numpy(dtype=bool, na_value=False)
+        return values.where(pd.Series(ok, index=text.index)), given & ~ok
+
+    return convert
 
 
-def _whole_problem(value: str) -> str:
-    if re.fullmatch(r"[0-9]+", value):
-        return f"{shown(value)} is too large"
+def _whole_problem(too_large: str) -> Callable[[str], str]:
+    """What is wrong with a bad whole-number cell; ``too_large`` ends the sentence for one
+    that is all digits (so above the rule's limit)."""
+
+    def problem(value: str) -> str:
+        if re.fullmatch(r"[0-9]+", value):
+            return f"{shown(value)} {too_large}"
+        return _not_whole(value)
+
+    return problem
+
+
+def _not_whole(value: str) -> str:
     if re.fullmatch(r"-\s*[0-9.,]+", value):
         return f"{shown(value)} is negative"
     if re.fullmatch(r"[0-9]{1,3}(,[0-9]{3})+", value):
@@ -139,19 +160,29 @@ def _labels(text: pd.Series) -> tuple[pd.Series, np.ndarray]:
     return text.where(pd.Series(_given(text), index=text.index)), np.zeros(len(text), bool)
 
 
-def _label_problem(value: str) -> str:
-    return f"{shown(value)} is not text"  # unreachable: any text is a label
+_TOO_MANY_VOTES = f"is larger than any real vote count (at most {MAX_COUNT:,})"
 
-
-VOTES = CellRule("a number", VOTES_EXPECTED, _whole_numbers, _whole_problem)
+VOTES = CellRule(
+    "a number", VOTES_EXPECTED, _whole_numbers(MAX_COUNT), _whole_problem(_TOO_MANY_VOTES)
+)
 REPORTING = CellRule("a number", REPORTING_EXPECTED, _fractions, _fraction_problem)
-LABEL = CellRule("text", "text, or empty if not given", _labels, _label_problem)
+LABEL = CellRule("text", "text, or empty if not given", _labels)
+SEATS = CellRule(
+    "a number",
+    f"a whole number of seats from 0 to {MAX_SEATS:,}, or empty if not given",
+    _whole_numbers(MAX_SEATS),
+    _whole_problem(f"is too many seats: no electoral unit has more than {MAX_SEATS:,} seats"),
+)
 
 
 def count_rule(role: str) -> CellRule:
     """The rule for a whole-number unit figure such as ``seats`` or ``registered``."""
+    if role == "seats":
+        return SEATS
     expected = f"a whole number ≥ 0 ({role}), or empty if not given"
-    return CellRule("a number", expected, _whole_numbers, _whole_problem)
+    return CellRule(
+        "a number", expected, _whole_numbers(MAX_COUNT), _whole_problem(_TOO_MANY_VOTES)
+    )
 
 
 def _checked_cells(table: TextTable, column: str, rule: CellRule) -> pd.Series:
@@ -186,9 +217,9 @@ def read_cells(table: TextTable, column: str, rule: CellRule) -> tuple[pd.Series
 
 def raise_bad(table: TextTable, column: str, rule: CellRule, row: int) -> NoReturn:
     """Raise the error for the bad cell at ``row`` of ``column``."""
-    raise table.cell_error(
-        row, column, rule.problem(str(table.raw(row, column)).strip()), rule.expected
-    )
+    value = str(table.raw(row, column)).strip()
+    problem = rule.problem(value) if rule.problem else f"{shown(value)} is not {rule.noun}"
+    raise table.cell_error(row, column, problem, rule.expected)
 
 
 def read_column(table: TextTable, column: str, rule: CellRule) -> pd.Series:
@@ -215,7 +246,7 @@ def read_columns(table: TextTable, columns: Sequence[str], rule: CellRule) -> li
 
 def read_ids(table: TextTable, column: str, what: str) -> pd.Series:
     """Ids (unit or party) as stripped text; an empty id is an error, never a blank unit."""
-    ids, _ = read_cells(table, column, CellRule("text", f"a {what} id", _labels, _label_problem))
+    ids, _ = read_cells(table, column, CellRule("text", f"a {what} id", _labels))
     missing = ids.isna().to_numpy()
     if missing.any():
         row = int(missing.argmax())

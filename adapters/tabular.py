@@ -13,7 +13,7 @@ from types import MappingProxyType
 from typing import Any
 
 from adapters.csv_table import read_csv_table
-from adapters.feed_text import decode_text
+from adapters.feed_text import decode_text, refuse_markup
 from adapters.feed_time import published_at
 from adapters.json_table import read_json_table
 from adapters.table_shapes import check_mapping, long_tables, wide_tables
@@ -103,6 +103,7 @@ class CsvFormat:
                 source=ctx.source,
             )
         text = decode_text(body, encoding=_option(ctx, "encoding", "utf-8"), source=ctx.source)
+        refuse_markup(text, expected="CSV", source=ctx.source, data_may_start_with_tag=True)
         table = read_csv_table(text, delimiter=delimiter, source=ctx.source)
         return snapshot_from_table(table, columns, ctx)
 
@@ -124,6 +125,7 @@ class JsonFormat:
         text = decode_text(
             body, encoding="utf-8", source=ctx.source, hint="a JSON feed must be UTF-8"
         )
+        refuse_markup(text, expected="JSON", source=ctx.source)
         table = read_json_table(text, records=records, source=ctx.source)
         return snapshot_from_table(table, columns, ctx)
 

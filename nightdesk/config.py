@@ -22,6 +22,7 @@ import httpx
 from nightdesk import formats
 from nightdesk.errors import ConfigError
 from nightdesk.formats import OPTIONAL_COLUMNS, ColumnMap
+from nightdesk.model import MAX_SEATS
 from nightdesk.seats import METHODS, TIE_RULES, SeatRules
 
 CONFIG_FILENAME = "config.toml"
@@ -305,9 +306,11 @@ class _Reader:
         seats_raw = self.get(data, t, "seats", (dict,), "a table of unit = seats", {})
         seats: dict[str, int] = {}
         for unit, n in seats_raw.items():
-            if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= MAX_SEATS:
                 raise self.error(
-                    (*t, "seats"), unit, f"expected a whole number of seats ≥ 0, got {n!r}"
+                    (*t, "seats"),
+                    unit,
+                    f"expected a whole number of seats from 0 to {MAX_SEATS:,}, got {n!r}",
                 )
             seats[unit] = n
         return ElectionConfig(

@@ -11,8 +11,11 @@ The night, at speed 1 (simulated seconds):
 
 - from a few seconds in, each province reports its polling-station batches across its own
   window; small provinces finish first, the big ones last, everyone by :data:`LAST_BATCH_BY`;
-- around :data:`TYPO_AROUND` one batch's CPP figure is entered 1,000 too high, and fixed
-  :data:`TYPO_FIXED_AFTER` seconds later (a count that goes down);
+- a few seconds after :data:`TYPO_AROUND` (mid-night, the big provinces still counting), the
+  CPP figure of a single-seat province that has already finished counting is re-entered 1,000
+  too high, and fixed :data:`TYPO_FIXED_AFTER` seconds later. Nothing else in that province changes
+  within :data:`TYPO_QUIET` seconds of either, so a monitor polling every 2 s at speed 1 sees a
+  clean +1,000 and then a clean −1,000: a count that goes down;
 - at :data:`REVISION_TIME` the official preliminary count replaces the early one: Takeo and
   Kratie change as the press reported, and Kandal's CNRP margin for a 7th seat falls from just
   under 900 to 166 (CNRP gains fewer than 500, CPP goes down);
@@ -40,12 +43,14 @@ from nightdesk.demo.definition import (
     REVISIONS,
     TURNOUT,
 )
+from nightdesk.seats import allocate
 
 NIGHT_LENGTH = 180.0
 REVISION_TIME = 175.0
 LAST_BATCH_BY = 170.0
-TYPO_AROUND = 70.0
+TYPO_AROUND = 105.0  # the typo lands in the 5 s after this
 TYPO_FIXED_AFTER = 10.0
+TYPO_QUIET = 5.0  # the typo's province is still this long before the typo and after its fix
 TYPO_SIZE = 1_000
 
 #: The long table :meth:`Night.state_at` returns (and the feed serves), one row per
@@ -91,15 +96,6 @@ class Correction:
     field: str  # a party id, or "ballots_cast"
     change: int
     reason: str
-
-
-def dhondt(votes: np.ndarray, seats: int) -> np.ndarray:
-    """Seats per party by D'Hondt; an exact tie goes to the party with more votes."""
-    votes = np.asarray(votes, dtype=np.int64)
-    quotients = votes[:, None] / np.arange(1, seats + 1)[None, :]
-    party = np.repeat(np.arange(len(votes)), seats)
-    order = np.lexsort((-votes[party], -quotients.ravel()))
-    return np.bincount(party[order[:seats]], minlength=len(votes))
 
 
 def cnrp_votes_for_next_seat(cpp: int, cnrp: int, cpp_seats: int, cnrp_seats: int) -> int:
@@ -210,13 +206,23 @@ def _simulate_counts(rng: np.random.Generator) -> _Counts:
 
 
 def _check_counts(counts: _Counts) -> None:
-    """Refuse a night that contradicts a public fact (a bug, never expected at run time)."""
+    """Refuse a night that contradicts a public fact (a bug, never expected at run time).
+
+    The seat split is checked with the engine's own allocator (D'Hondt, ties to the party
+    with more votes), so the night holds the facts as the monitor will compute them.
+    """
     early = counts.final - counts.revision
-    for i, p in enumerate(PROVINCES):
-        for votes in (early[i], counts.final[i]):
-            won = dhondt(votes, p.seats)
-            if won[_CPP] != p.cpp_seats or won[_CNRP] != p.cnrp_seats:
-                raise RuntimeError(f"{p.name}: simulated votes give the wrong seat split {won}")
+    seats = pd.Series([p.seats for p in PROVINCES], index=PROVINCE_NAMES)
+    real = np.array([[p.cpp_seats, p.cnrp_seats] for p in PROVINCES])
+    for votes in (early, counts.final):
+        won = allocate(pd.DataFrame(votes, index=PROVINCE_NAMES, columns=PARTY_IDS), seats).seats
+        wrong = (won[["CPP", "CNRP"]].to_numpy() != real).any(axis=1)
+        if wrong.any():
+            p = int(wrong.argmax())
+            raise RuntimeError(
+                f"{PROVINCE_NAMES[p]}: simulated votes give the wrong seat split "
+                f"{won.iloc[p].tolist()}"
+            )
     for party, total in NATIONAL_VOTES.items():
         if int(counts.final[:, PARTY_IDS.index(party)].sum()) != total:
             raise RuntimeError(f"{party}: national total is not {total}")
@@ -238,7 +244,8 @@ class Night:
         revision_time: when the official preliminary count replaces the early one.
         event_times: every simulated time at which the state changes, ascending.
         corrections: every count that goes down during the night, on purpose.
-        typo_time: when the mistyped batch (CPP 1,000 too high) was reported.
+        typo_time: when a finished province's CPP figure was re-entered 1,000 too high.
+        typo_province: that province (never one the late revision touches).
     """
 
     def __init__(self, seed: int = 2013) -> None:
@@ -288,24 +295,22 @@ class Night:
         province = np.concatenate(provinces)
         delta = np.concatenate(deltas)
 
-        # The data-entry error: a batch reported near TYPO_AROUND, in a province still counting
-        # when it is fixed and untouched by the late revision, gets CPP 1,000 too high.
+        # The data-entry error: shortly after TYPO_AROUND, the CPP figure of a single-seat
+        # province that finished counting at least TYPO_QUIET earlier (they all end by 100 s)
+        # is re-entered 1,000 too high; TYPO_FIXED_AFTER later it is put right. The province
+        # has no batches left and the late revision leaves it alone, so both are events of
+        # their own that a poller sees cleanly; CPP holds every single seat, so no seat moves.
+        # Drawn after the batches, so the batches do not depend on it.
         revised = counts.revision.any(axis=1)
-        candidate = (
-            (np.abs(time - TYPO_AROUND) <= 6.0)
-            & ~revised[province]
-            & (ends[province] > time + TYPO_FIXED_AFTER)
-        )
+        typo_time = self._free_time(round(TYPO_AROUND + float(rng.uniform(0.0, 5.0)), 3), time)
+        finished = np.array([batch_times[-1] for batch_times in times])  # its last batch
+        candidate = (seats == 1) & ~revised & (finished <= typo_time - TYPO_QUIET)
         if not candidate.any():
-            raise RuntimeError("no batch to mistype near the planned time")
-        pick = rng.choice(np.flatnonzero(candidate))
-        delta[pick, _CPP] += TYPO_SIZE
-        typo_time, typo_province = float(time[pick]), int(province[pick])
-        fix_time = round(typo_time + TYPO_FIXED_AFTER, 3)
-        while np.isin(fix_time, time):  # the fix is an event of its own, never hidden in another
-            fix_time = round(fix_time + 0.001, 3)
-        fix = np.zeros((1, n_parties + 2), dtype=np.int64)
-        fix[0, _CPP] = -TYPO_SIZE
+            raise RuntimeError("no finished province to mistype at the planned time")
+        typo_province = int(rng.choice(np.flatnonzero(candidate)))
+        fix_time = self._free_time(round(typo_time + TYPO_FIXED_AFTER, 3), time)
+        typo = np.zeros((2, n_parties + 2), dtype=np.int64)
+        typo[:, _CPP] = (TYPO_SIZE, -TYPO_SIZE)
 
         # The late revision: one release that changes three provinces.
         rev_rows = np.flatnonzero(revised)
@@ -313,9 +318,9 @@ class Night:
         rev[:, :n_parties] = counts.revision[rev_rows]
         rev[:, _BALLOTS] = counts.revision[rev_rows].sum(axis=1)
 
-        time = np.concatenate((time, [fix_time], np.full(len(rev_rows), REVISION_TIME)))
-        province = np.concatenate((province, [typo_province], rev_rows))
-        delta = np.concatenate((delta, fix, rev))
+        time = np.concatenate((time, [typo_time, fix_time], np.full(len(rev_rows), REVISION_TIME)))
+        province = np.concatenate((province, [typo_province, typo_province], rev_rows))
+        delta = np.concatenate((delta, typo, rev))
 
         self.event_times, step = np.unique(time, return_inverse=True)
         cumulative = np.zeros((len(self.event_times) + 1, n, n_parties + 2), dtype=np.int64)
@@ -331,8 +336,8 @@ class Night:
                 typo_name,
                 "CPP",
                 -TYPO_SIZE,
-                f"data-entry error of t={typo_time:.3f}s corrected: one batch's CPP figure "
-                f"was entered {TYPO_SIZE:,} too high",
+                f"data-entry error of t={typo_time:.3f}s corrected: the CPP figure of "
+                f"{typo_name}, already fully counted, was re-entered {TYPO_SIZE:,} too high",
             )
         ]
         fields = (*PARTY_IDS, "ballots_cast")
@@ -345,12 +350,24 @@ class Night:
             ]
         self.corrections: tuple[Correction, ...] = tuple(corrections)
         self.typo_time = typo_time
+        self.typo_province = typo_name
 
         # Constant columns of every frame.
         self._province_col = np.repeat(np.array(PROVINCE_NAMES, dtype=object), n_parties)
         self._party_col = np.tile(np.array(PARTY_IDS, dtype=object), n)
         self._seats_col = np.repeat(seats.astype(np.int64), n_parties)
         self._registered_col = np.repeat(counts.registered, n_parties)
+
+    @staticmethod
+    def _free_time(t: float, taken: np.ndarray) -> float:
+        """``t``, or the first millisecond after it at which no batch is reported.
+
+        The typo and its fix are events of their own, never merged into another province's
+        batch (so the version before and after differs in one cell).
+        """
+        while np.isin(t, taken):
+            t = round(t + 0.001, 3)
+        return t
 
     def version_at(self, t: float) -> int:
         """How many events have happened by simulated time ``t`` (0 before the first)."""

@@ -169,8 +169,8 @@ def test_long_empty_votes_cell_is_not_reported_and_zero_is_zero() -> None:
     assert snap.votes.at["Takeo", "SRP"] is pd.NA
 
 
-def test_wide_empty_and_missing_cells_are_not_reported() -> None:
-    snap = parse_csv("province,CPP,CNRP\nTakeo,0,\nKandal,5\n", WIDE)
+def test_wide_empty_cells_are_not_reported() -> None:
+    snap = parse_csv("province,CPP,CNRP\nTakeo,0,\nKandal,5,  \n", WIDE)
     assert grid(snap) == {"Takeo": {"CPP": 0, "CNRP": None}, "Kandal": {"CPP": 5, "CNRP": None}}
 
 
@@ -340,7 +340,7 @@ def test_markup_in_names_and_ids_passes_through_unchanged() -> None:
         ("1234.0", "'1234.0' is not a whole number"),
         ('"1,234"', "'1,234' has a thousands separator"),
         ("1 2", "'1 2' is not a number"),
-        ("99999999999999999999", "'99999999999999999999' is too large"),
+        ("99999999999999999999", "'99999999999999999999' is larger than any real vote count"),
     ],
 )
 def test_bad_long_votes_name_source_row_column_value_and_expectation(
@@ -389,6 +389,60 @@ def test_bad_json_votes(value: Any, problem: str) -> None:
     assert problem in str(error)
     assert "($.data.rows[1])" in str(error)
     assert "expected a whole number of votes ≥ 0" in str(error)
+
+
+@pytest.mark.parametrize("cell", ["999999999999", "000999999999999", "0"])
+def test_votes_up_to_twelve_digits_are_read(cell: str) -> None:
+    assert parse_csv(f"province,party,votes\nTakeo,CPP,{cell}\n").votes.at["Takeo", "CPP"] == int(
+        cell
+    )
+
+
+@pytest.mark.parametrize("cell", ["1000000000000", "9223372036854775807", "0001000000000000"])
+def test_votes_beyond_twelve_digits_are_refused(cell: str) -> None:
+    """Thirteen digits is no vote count, and a nation of them would overflow int64."""
+    error = csv_error(f"province,party,votes\nTakeo,CPP,1\nTakeo,CNRP,{cell}\n")
+    assert (error.source, error.row, error.column) == ("nec", 2, "votes")
+    assert f"{cell!r} is larger than any real vote count" in str(error)
+    assert "999,999,999,999" in str(error) and "(line 3)" in str(error)
+    error = json_error([{"province": "Takeo", "party": "CPP", "votes": int(cell)}])
+    assert (error.row, error.column) == (1, "votes")
+    assert "is larger than any real vote count" in str(error)
+
+
+def test_wide_votes_beyond_twelve_digits_are_refused() -> None:
+    error = csv_error("province,CPP,CNRP\nTakeo,1,2\nKandal,3,12345678901234\n", WIDE)
+    assert (error.row, error.column) == (2, "CNRP")
+    assert "'12345678901234' is larger than any real vote count" in str(error)
+
+
+@pytest.mark.parametrize("role", ["registered", "ballots_cast", "valid", "blank", "invalid"])
+def test_unit_counts_beyond_twelve_digits_are_refused(role: str) -> None:
+    columns = ColumnMap(unit="u", parties=("a",), optional={role: "n"})
+    assert parse_csv("u,a,n\nX,1,999999999999\n", columns).units.at["X", role] == 999_999_999_999
+    error = csv_error("u,a,n\nX,1,1\nY,1,1000000000000\n", columns)
+    assert (error.row, error.column) == (2, "n")
+    assert "'1000000000000' is larger than any real vote count" in str(error)
+
+
+@pytest.mark.parametrize("cell", ["1001", "999999999", "99999999999999999999"])
+def test_more_than_a_thousand_seats_in_a_unit_is_refused(cell: str) -> None:
+    """A feed saying seats=999999999 used to hang the seat allocator."""
+    columns = ColumnMap(unit="u", parties=("a",), optional={"seats": "seats"})
+    error = csv_error(f"u,a,seats\nX,1,8\nY,1,{cell}\n", columns)
+    assert (error.source, error.row, error.column) == ("nec", 2, "seats")
+    assert f"{cell!r} is too many seats" in str(error)
+    assert "no electoral unit has more than 1,000 seats" in str(error)
+    assert "(line 3)" in str(error)
+    long = ColumnMap(unit="u", party="p", votes="v", optional={"seats": "s"})
+    error = json_error([{"u": "X", "p": "a", "v": 1, "s": int(cell)}], long)
+    assert (error.row, error.column) == (1, "s")
+    assert "no electoral unit has more than 1,000 seats" in str(error)
+
+
+def test_a_thousand_seats_is_the_most_a_unit_may_have() -> None:
+    columns = ColumnMap(unit="u", parties=("a",), optional={"seats": "seats"})
+    assert parse_csv("u,a,seats\nX,1,1000\n", columns).units.at["X", "seats"] == 1000
 
 
 def test_long_values_are_truncated_in_messages() -> None:
@@ -508,6 +562,40 @@ def test_a_table_without_rows_is_an_error_not_an_empty_night() -> None:
     assert "the feed has no rows" in str(json_error({"d": []}, records="d"))
 
 
+HTML_PAGE = (
+    "<!DOCTYPE html>\n<html><head><title>Sign in - Results Portal</title></head>"
+    "<body><form>…</form></body></html>\n"
+)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        HTML_PAGE,
+        "\ufeff" + HTML_PAGE,
+        "\n\n   <html>\n<body>502 Bad Gateway</body></html>",
+        '<?xml version="1.0"?>\n<results><row province="Takeo"/></results>',
+    ],
+)
+def test_an_html_or_xml_body_is_named_for_what_it_is(body: str) -> None:
+    error = csv_error(body)
+    assert "the feed looks like HTML or XML, not CSV (an error page or a login page?)" in str(error)
+    assert "no rows" not in str(error)
+    error = json_error(body.encode())
+    assert "the feed looks like HTML or XML, not JSON (an error page or a login page?)" in str(
+        error
+    )
+
+
+def test_an_html_page_title_is_quoted() -> None:
+    assert "'Sign in - Results Portal'" in str(csv_error(HTML_PAGE))
+
+
+def test_a_csv_whose_first_header_starts_with_a_less_than_sign_is_still_csv() -> None:
+    columns = ColumnMap(unit="<unit>", parties=("a",))
+    assert parse_csv("<unit>,a\nX,1\n", columns).unit_ids == ["X"]
+
+
 def test_a_utf8_byte_order_mark_is_accepted() -> None:
     body = "\ufeffprovince,party,votes\nTakéo,CPP,1\n".encode()
     snap = CSV_FORMAT.parse(body, context())
@@ -545,6 +633,43 @@ def test_ragged_rows_are_malformed() -> None:
     assert "the CSV is malformed" in str(error) and "line 3" in str(error)
     error = csv_error("province,party,votes\nTakeo,CPP,1,\nKandal,CPP,2,\n")
     assert "more fields than the header" in str(error)
+
+
+def test_a_row_with_fewer_fields_than_the_header_is_an_error() -> None:
+    """A truncated feed must not look like a valid one with some units not reported."""
+    columns = ColumnMap(
+        unit="province",
+        party="party",
+        votes="votes",
+        optional={"seats": "seats", "reporting": "reporting"},
+    )
+    error = csv_error("province,party,votes,seats,reporting\nTakeo,CPP,1,8,1\nA,Y\n", columns)
+    assert (error.source, error.row) == ("nec", 2)
+    message = str(error)
+    assert "line 3 has 2 fields where the header has 5" in message
+    assert "the feed may be truncated" in message
+
+
+def test_a_feed_cut_off_mid_row_is_an_error() -> None:
+    text = "province,CPP,CNRP\nTakeo,1,2\n\nKandal,3,4\nPursat,5"  # no newline: cut off
+    error = csv_error(text, WIDE)
+    assert error.row == 3
+    assert "line 5 has 2 fields where the header has 3" in str(error)
+    assert "truncated" in str(error)
+    error = csv_error("province,party,votes\nTakeo,CPP,1\nTakeo\n")
+    assert "line 3 has 1 field where the header has 3" in str(error)
+
+
+def test_a_short_row_is_found_after_multiline_cells_and_blank_lines() -> None:
+    text = 'province,party,votes,note\n\nTakeo,CPP,1,"two\nlines"\n   \nTakeo,CNRP,2\n'
+    error = csv_error(text)
+    assert error.row == 2
+    assert "line 6 has 3 fields where the header has 4" in str(error)
+
+
+def test_rows_whose_last_cells_are_empty_but_present_are_fine() -> None:
+    snap = parse_csv("province,party,votes,note\nTakeo,CPP,1,\nTakeo,CNRP,,\n\n")
+    assert grid(snap) == {"Takeo": {"CPP": 1, "CNRP": None}}
 
 
 def test_a_column_named_twice_is_an_error() -> None:

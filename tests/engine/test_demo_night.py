@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from nightdesk.demo.definition import PARTIES, PROVINCES
-from nightdesk.demo.night import COLUMNS, LAST_BATCH_BY, Night
+from nightdesk.demo.night import COLUMNS, LAST_BATCH_BY, Correction, Night
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 SEATS_CSV = SHARED / "data" / "cambodia-2013" / "seats_by_province.csv"
@@ -195,24 +195,80 @@ def test_counts_only_go_down_in_the_intended_corrections(
     intended = {(c.time, c.province, c.field, c.change) for c in night.corrections}
     assert found == intended
     typo = [c for c in night.corrections if c.change == -1_000]
-    assert len(typo) == 1 and typo[0].field == "CPP" and 60 < typo[0].time < 95
+    assert len(typo) == 1 and typo[0].field == "CPP" and 100 < typo[0].time < 130
     assert any(
         c.province == "Kandal" and c.field == "CPP" and c.time == night.revision_time
         for c in night.corrections
     )
 
 
-def test_typo_goes_in_with_a_batch_and_comes_out_alone(night: Night) -> None:
+def typo_fix(night: Night) -> Correction:
     (fix,) = [c for c in night.corrections if c.change == -1_000]
-    before, after = night.state_at(fix.time - 1e-6), night.state_at(fix.time)
-    assert night.version_at(fix.time) == night.version_at(fix.time - 1e-6) + 1
-    change = (after["votes"] - before["votes"]).to_numpy().reshape(24, 8)
+    return fix
+
+
+def province_counts(frame: pd.DataFrame) -> np.ndarray:
+    """(province, party votes + ballots cast + reporting), not reported as 0."""
+    return np.column_stack(
+        [
+            frame["votes"].fillna(0).to_numpy(dtype=np.int64).reshape(24, 8),
+            frame["ballots_cast"].fillna(0).to_numpy(dtype=np.int64)[::8],
+            np.rint(frame["reporting"].to_numpy()[::8] * 10_000).astype(np.int64),
+        ]
+    )
+
+
+def test_typo_goes_in_alone_and_comes_out_alone(night: Night) -> None:
+    fix = typo_fix(night)
+    assert night.typo_province == fix.province
+    assert fix.time == pytest.approx(night.typo_time + 10.0, abs=0.01)
     row = [p.name for p in PROVINCES].index(fix.province)
-    expected = np.zeros((24, 8), dtype=np.int64)
-    expected[row, 0] = -1_000
-    np.testing.assert_array_equal(change, expected)
-    assert after["reporting"].equals(before["reporting"])
-    assert night.typo_time == pytest.approx(fix.time - 10.0)
+    for at, change in ((night.typo_time, 1_000), (fix.time, -1_000)):
+        assert night.version_at(at) == night.version_at(at - 1e-4) + 1
+        step = province_counts(night.state_at(at)) - province_counts(night.state_at(at - 1e-4))
+        expected = np.zeros_like(step)
+        expected[row, 0] = change  # CPP only: not ballots cast, not reporting, no one else
+        np.testing.assert_array_equal(step, expected)
+
+
+def test_typo_is_in_a_finished_province_quiet_around_both_typo_and_fix(night: Night) -> None:
+    fix = typo_fix(night)
+    row = [p.name for p in PROVINCES].index(fix.province)
+    assert fix.province not in ("Takeo", "Kratie", "Kandal")  # untouched by the revision
+    assert PROVINCES[row].seats == 1  # so the typo never moves a seat
+
+    def counts(at: float) -> np.ndarray:
+        return province_counts(night.state_at(at))[row]
+
+    typo, quiet = night.typo_time, 5.0
+    assert counts(typo - quiet)[-1] == 10_000  # 100 % reporting before the typo
+    np.testing.assert_array_equal(counts(typo - quiet), counts(typo - 1e-4))
+    np.testing.assert_array_equal(counts(typo), counts(fix.time - 1e-4))
+    np.testing.assert_array_equal(counts(fix.time), counts(fix.time + quiet))
+    np.testing.assert_array_equal(counts(fix.time), counts(night.length))
+    assert 100.0 < typo < fix.time < 130.0  # mid-night: the big provinces are still counting
+    assert night.state_at(fix.time)["reporting"].min() < 1.0
+
+
+@pytest.mark.parametrize("offset", [0.0, 0.5, 1.0, 1.5])
+def test_a_two_second_poller_sees_the_typo_its_fix_and_kandals_revision(
+    night: Night, offset: float
+) -> None:
+    """At speed 1 the monitor polls every 2 s: both corrections must show as counts going down."""
+    fix = typo_fix(night)
+    names = [p.name for p in PROVINCES]
+    row, kandal = names.index(fix.province), names.index("Kandal")
+    polls = np.arange(offset, night.length + 2.0, 2.0)
+    counts = np.array([province_counts(night.state_at(float(t))) for t in polls])
+    steps = np.diff(counts, axis=0)  # (poll, province, field)
+    clean = np.zeros(steps.shape[2], dtype=np.int64)
+    seen = {tuple(step) for step in steps[:, row]}
+    assert tuple(clean + np.eye(len(clean), dtype=np.int64)[0] * 1_000) in seen  # CPP +1,000
+    assert tuple(clean - np.eye(len(clean), dtype=np.int64)[0] * 1_000) in seen  # and back
+    (kandal_cpp,) = [
+        c.change for c in night.corrections if c.province == "Kandal" and c.field == "CPP"
+    ]
+    assert kandal_cpp in set(steps[:, kandal, 0].tolist())
 
 
 def test_versions_count_events_and_the_night_ends(night: Night) -> None:
