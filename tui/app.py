@@ -18,6 +18,7 @@ from nightdesk.changelog import Change, ChangeLog
 from nightdesk.config import Config
 from nightdesk.polling import Poller, SourceState
 from nightdesk.results import RaceResult
+from tui.bubble_screen import BubbleScreen
 from tui.commands import UnitCommands
 from tui.help_screen import HelpScreen, help_markdown
 from tui.main_screen import MainScreen
@@ -54,6 +55,13 @@ class NightdeskApp(App[int]):
             tooltip="Show every key",
         ),
         Binding("r", "refresh", "Refresh", id="app.refresh", tooltip="Poll every source now"),
+        Binding(
+            "v",
+            "bubble",
+            "Bubble",
+            id="app.bubble",
+            tooltip="Seats on the bubble: the closest last seats and what if they flipped",
+        ),
     ]
 
     def __init__(
@@ -103,8 +111,11 @@ class NightdeskApp(App[int]):
         if state.changed and state.source.name == self.primary and state.results:
             result = state.results[0]
             self.main.show_result(result, new_changes)
-            if isinstance(self.screen, ProvinceScreen):
-                self.screen.show(result, self._unit_changes(self.screen.unit))
+            for screen in self.screen_stack:
+                if isinstance(screen, ProvinceScreen):
+                    screen.show(result, self._unit_changes(screen.unit))
+                elif isinstance(screen, BubbleScreen):
+                    screen.show(result)
 
     def on_state_arrived(self, message: StateArrived) -> None:
         self.deliver(message.state)
@@ -129,17 +140,28 @@ class NightdeskApp(App[int]):
             return
         if isinstance(self.screen, ProvinceScreen):
             self.pop_screen()
-        e = self.config.election
         self.push_screen(
             ProvinceScreen(
                 unit,
                 result,
                 self._unit_changes(unit),
-                e.timezone,
-                e.rules.method,
-                ElectionHeader(e.name, zone=e.timezone, simulated=e.simulated, now=self._now),
+                self.config.election.timezone,
+                self.config.election.rules.method,
+                self._header(),
             )
         )
+
+    def _header(self) -> ElectionHeader:
+        e = self.config.election
+        return ElectionHeader(e.name, zone=e.timezone, simulated=e.simulated, now=self._now)
+
+    def action_bubble(self) -> None:
+        result = self.result
+        if result is None:
+            self.notify("No results yet", timeout=2)
+            return
+        if not isinstance(self.screen, BubbleScreen):
+            self.push_screen(BubbleScreen(result, self._header()))
 
     def action_refresh(self) -> None:
         self.poller.refresh()
@@ -152,6 +174,7 @@ class NightdeskApp(App[int]):
             ("Everywhere", [*self.BINDINGS, ("Ctrl+P", "Commands", "Open the command palette")]),
             ("Provinces table", ResultsTable.HELP),
             ("Province screen", ProvinceScreen.BINDINGS),
+            ("Bubble screen", BubbleScreen.BINDINGS),
             ("Help", HelpScreen.BINDINGS),
         ]
         self.push_screen(HelpScreen(help_markdown(sections)))

@@ -58,12 +58,25 @@ def unit_rows(result: RaceResult) -> pd.DataFrame:
     else:
         change = pd.Series(0, index=votes.index)
         corr = pd.Series(False, index=votes.index)
+    margins = alloc.margins.reindex(votes.index)
+    contested = margins["challenger"].notna() & margins["votes_needed"].notna()
+    needed = margins["votes_needed"].fillna(0).astype("int64")
+    margin_text = pd.Series(
+        np.where(
+            contested,
+            margins["challenger"].astype(str) + " +" + needed.map("{:,}".format),
+            "",
+        ),
+        index=votes.index,
+    )
     return pd.DataFrame(
         {
             "name": snap.units["name"].astype(str),
             "reporting": snap.units["reporting"],
             "leader": leader,
             "seats": seat_text,
+            "margin": margin_text,
+            "votes_needed": margins["votes_needed"].where(contested),
             "change": change.astype("int64"),
             "correction": corr.astype(bool),
         },

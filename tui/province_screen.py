@@ -39,10 +39,20 @@ def margin_sentence(result: RaceResult, unit: str) -> str:
         if ls.holder_can_lose is not None
         else ""
     )
+    seats = result.seats.get(unit)
+    which = (
+        "the last seat" if seats is pd.NA or seats is None else f"the {ordinal(int(seats))} seat"
+    )
     return (
-        f"{ls.challenger} needs {ls.votes_needed:,} more votes to take the last seat "
+        f"{ls.challenger} needs {ls.votes_needed:,} more votes to take {which} "
         f"from {ls.holder}{lose}."
     )
+
+
+def ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th … 11th, 12th, 13th … 21st."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 class ProvinceScreen(Screen[None]):

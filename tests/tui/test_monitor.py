@@ -122,7 +122,7 @@ async def test_province_screen_shows_parties_quotients_and_the_margin(
         assert quotients.get_row_at(6)[1].plain == "◇ 51,837"  # CNRP's 7th: next in line
         assert quotients.get_row_at(4)[2].plain == "◆ 51,963"  # CPP's 5th: the last seat
         margin = str(screen.query_one("#margin").render())
-        assert "CNRP needs 885 more votes to take the last seat from CPP" in margin
+        assert "CNRP needs 885 more votes to take the 11th seat from CPP" in margin
         assert "CPP could lose 631 votes and keep it" in margin
         history = str(screen.query_one("#history-lines").render())
         assert "Kandal CPP +9,816" in history
@@ -244,3 +244,55 @@ def test_status_line_says_stale_and_when_it_tries_again() -> None:
     assert status_text(failing, zone, scenario.NOW).plain == (
         "nec: FAILING · last good 19:34:00 · next try 19:34:40 · HTTP 502 Bad Gateway from http://x/"
     )
+
+
+async def test_margin_column_sorts_closest_first_and_back(feed_server: FeedServer) -> None:
+    feed_server.set(scenario.SECOND)
+    app = scenario.app(feed_server.url)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await scenario.poll(app)
+        await pilot.pause()
+        table = app.main.query_one(ResultsTable).table
+        order = lambda: [str(k.value) for k in table.rows]  # noqa: E731
+        assert order() == ["Kandal", "Kep", "Takeo"]
+        assert cell(app, "Kandal", "margin") == "CNRP +885"
+        await pilot.press("down", "down")  # cursor on Takeo
+        await pilot.press("m")
+        await pilot.pause()
+        rows = [table.get_row_at(i)[0].plain for i in range(3)]
+        needed = {u: app.result.allocation.last_seat[u].votes_needed for u in rows}
+        assert list(needed.values()) == sorted(needed.values())
+        assert table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value == "Takeo"
+        # Sorted order survives a poll.
+        feed_server.set(scenario.THIRD)
+        await scenario.poll(app)
+        await pilot.pause()
+        rows = [table.get_row_at(i)[0].plain for i in range(3)]
+        needed = {u: app.result.allocation.last_seat[u].votes_needed for u in rows}
+        assert list(needed.values()) == sorted(needed.values())
+        await pilot.press("m")
+        await pilot.pause()
+        assert [table.get_row_at(i)[0].plain for i in range(3)] == ["Kandal", "Kep", "Takeo"]
+
+
+async def test_bubble_screen_lists_closest_seats_and_what_if(feed_server: FeedServer) -> None:
+    from tui.bubble_screen import BubbleScreen
+
+    feed_server.set(scenario.THIRD)
+    app = scenario.app(feed_server.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await scenario.poll(app)
+        await pilot.pause()
+        await pilot.press("v")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, BubbleScreen)
+        table = screen.query_one(DataTable)
+        first = [c.plain for c in table.get_row_at(0)]
+        assert first == ["Kandal", "CPP", "CNRP", "166", "118"]
+        what_if = str(screen.query_one("#what-if").render())
+        assert "Now:  CPP 10  CNRP 10" in what_if
+        assert "If the closest 1 flipped:  CPP 9  CNRP 11" in what_if
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ProvinceScreen) and app.screen.unit == "Kandal"

@@ -50,3 +50,13 @@ def test_help_screen(snap_compare, feed_server: FeedServer) -> None:  # type: ig
         await pilot.pause()
 
     assert snap_compare(scenario.app(feed_server.url), terminal_size=(100, 40), run_before=run)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_bubble_screen(snap_compare, feed_server: FeedServer, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    async def run(pilot: Pilot) -> None:
+        await night(feed_server)(pilot)
+        await pilot.press("v")
+        await pilot.pause()
+
+    assert snap_compare(scenario.app(feed_server.url), terminal_size=size, run_before=run)

@@ -14,7 +14,7 @@ from nightdesk.results import RaceResult
 from tui import board
 from tui.formatting import count, net_change, percent
 
-WIDTHS = (10, 11, 7, 6, 10)  # 44 columns with the pane's padding
+WIDTHS = (9, 11, 6, 5, 10)  # 41 columns: the side pane is 44 with padding and border
 
 
 def _line(cells: tuple[str, str, str, str, str], style: str = "") -> Text:
@@ -46,7 +46,7 @@ class PartyPane(VerticalScroll):
         self.can_focus = False
 
     def compose(self) -> ComposeResult:
-        yield Label(_line(("Party", "Votes", "Share", "Seats", "Change")), classes="heading")
+        yield Label(_line(("Party", "Votes", "%", "Seats", "Change")), classes="heading")
         yield Label("", id="majority")
 
     def show(self, result: RaceResult) -> None:

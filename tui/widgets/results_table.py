@@ -28,7 +28,7 @@ HIGHLIGHT = "bold reverse"
 CORRECTION = "bold reverse red"
 SCROLLBAR = 2
 PADDING = 2  # DataTable's cell padding, per column
-FIXED = {"name": 16, "reporting": 5, "leader": 8, "seats": 14, "change": 11}
+FIXED = {"name": 16, "reporting": 5, "leader": 8, "seats": 14, "margin": 12, "change": 11}
 VOTE_WIDTH = 10  # ▲ 999,999 (larger counts lose the arrow, never digits)
 
 KEYS = [
@@ -38,6 +38,13 @@ KEYS = [
         "Open unit",
         id="table.open",
         tooltip="Open the unit under the cursor: parties, seats, quotients, changes",
+    ),
+    Binding(
+        "m",
+        "sort_margin",
+        "Sort by margin",
+        id="table.sort-margin",
+        tooltip="Closest last seats first; again for the feed's order",
     ),
     Binding("j", "cursor_down", "Down", show=False, id="table.down", tooltip="Cursor down"),
     Binding("k", "cursor_up", "Up", show=False, id="table.up", tooltip="Cursor up"),
@@ -52,6 +59,17 @@ class _Table(DataTable[Text]):
         parent = self.parent
         if isinstance(parent, ResultsTable):
             parent.action_choose()
+
+    def action_sort_margin(self) -> None:
+        parent = self.parent
+        if isinstance(parent, ResultsTable):
+            parent.toggle_margin_sort()
+
+
+class _UnitText(Text):
+    """A cell that remembers its row's unit (DataTable's sort key sees only cell values)."""
+
+    unit: str = ""
 
 
 def layout(width: int, parties_wanted: int) -> tuple[int, bool]:
@@ -106,6 +124,9 @@ class ResultsTable(Widget):
         self._lit: dict[tuple[str, str], float] = {}  # cell → when its highlight ends
         self._marked: set[tuple[str, str]] = set()  # cells showing a ▼ correction
         self._fade_timer = None
+        self.sorted_by_margin = False
+        self._needed: dict[str, float] = {}
+        self._added = False
 
     def compose(self) -> ComposeResult:
         yield _Table(cursor_type="row", zebra_stripes=False)
@@ -156,6 +177,7 @@ class ResultsTable(Widget):
         if with_leader:
             table.add_column(Text("Leader"), key="leader", width=FIXED["leader"])
         table.add_column(Text("Seats"), key="seats", width=FIXED["seats"])
+        table.add_column(Text("Last seat", justify="right"), key="margin", width=FIXED["margin"])
         table.add_column(Text("Change", justify="right"), key="change", width=FIXED["change"])
 
     def _rebuild(self) -> None:
@@ -188,17 +210,41 @@ class ResultsTable(Widget):
                     corrected.add((unit, f"v:{party}"))
         with self.app.batch_update():
             self._fill(result, changed, corrected)
+            if self.sorted_by_margin or result.previous is None or self._added:
+                self._order()
         if self._lit and self._fade_timer is None:
             self._fade_timer = self.set_interval(0.5, self._fade)
 
+    def toggle_margin_sort(self) -> None:
+        """Closest last seats first, or back to the feed's order; the cursor keeps its unit."""
+        self.sorted_by_margin = not self.sorted_by_margin
+        self._order()
+
+    def _order(self) -> None:
+        """Reorder the rows in place (margin order or the feed's); the cursor keeps its unit."""
+        table, result = self.table, self._result
+        if result is None or not table.row_count:
+            return
+        unit = self.cursor_unit
+        if self.sorted_by_margin:
+            position = {u: self._needed.get(u, float("inf")) for u in result.snapshot.unit_ids}
+        else:
+            position = {u: float(i) for i, u in enumerate(result.snapshot.unit_ids)}
+        # The name cell knows its unit, so the sort key can find the unit's position.
+        table.sort("name", key=lambda cell: position.get(getattr(cell, "unit", ""), 0.0))
+        if unit is not None and unit in table.rows:
+            table.move_cursor(row=table.get_row_index(unit), animate=False)
+
     def _frame(self, result: RaceResult) -> pd.DataFrame:
         rows = board.unit_rows(result)
+        self._needed = {str(u): float(n) for u, n in rows["votes_needed"].dropna().items()}
         votes = result.snapshot.votes.reindex(columns=self._parties)
         values: dict[str, object] = {
             "name": rows["name"],
             "reporting": rows["reporting"].map(lambda r: percent(None if r is pd.NA else r)),
             "leader": rows["leader"],
             "seats": rows["seats"],
+            "margin": rows["margin"],
             "change": [
                 net_change(c, bool(k))
                 for c, k in zip(rows["change"], rows["correction"], strict=True)
@@ -231,8 +277,10 @@ class ResultsTable(Widget):
                     self._marked.add(cell)
                 else:
                     self._marked.discard(cell)
+        self._added = False
         for unit in frame.index:
             if unit not in table.rows:
+                self._added = True
                 table.add_row(
                     *[self._cell(unit, key, str(frame.at[unit, key]), now) for key in keys],
                     key=unit,
@@ -257,7 +305,11 @@ class ResultsTable(Widget):
             style = "bold red"  # a correction inside the net change
         self._shown[(unit, col)] = (prefix + text, style)
         justify = "left" if col in ("name", "leader", "seats") else "right"
-        return Text(prefix + text, style=style, justify=justify, no_wrap=True, overflow="ellipsis")
+        cell = _UnitText(
+            prefix + text, style=style, justify=justify, no_wrap=True, overflow="ellipsis"
+        )
+        cell.unit = unit
+        return cell
 
     @staticmethod
     def _width(col: str) -> int:
