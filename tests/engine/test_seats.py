@@ -92,7 +92,7 @@ def test_dhondt_last_seat_margin_kandal_shape() -> None:
 def test_spain_congreso_every_constituency_reproduced() -> None:
     """D'Hondt, 3 % of valid votes (blank included), ties to more votes: the official seats."""
     path = shared_path("data", "seats", "spain_congreso_2000_2016.csv")
-    df = pd.read_csv(path)
+    df = pd.read_csv(path, keep_default_na=False)  # "NA" is a party (Nación Andaluza)
     for election, rows in df.groupby("election"):
         votes = rows.pivot_table(
             index="district", columns="party", values="votes", aggfunc="sum"
