@@ -56,53 +56,17 @@ class ChangeLog:
         if delta.before is None:
             return []
         race = delta.after.race.id if delta.after.race else ""
-        new: list[Change] = []
-        cells = delta.cells
-        for unit, party, before, after, change, corr in zip(
-            cells["unit"],
-            cells["party"],
-            cells["before"],
-            cells["after"],
-            cells["change"],
-            cells["correction"],
-            strict=True,
-        ):
-            new.append(
-                Change(
-                    at,
-                    source,
-                    race,
-                    unit,
-                    party,
-                    _opt(before),
-                    _opt(after),
-                    int(change),
-                    bool(corr),
-                )
-            )
-        figs = delta.figures[delta.figures["correction"]]
-        for unit, figure, before, after, change in zip(
-            figs["unit"],
-            figs["figure"],
-            figs["before"],
-            figs["after"],
-            figs["change"],
-            strict=True,
-        ):
-            new.append(
-                Change(
-                    at,
-                    source,
-                    race,
-                    unit,
-                    figure,
-                    _opt(before),
-                    _opt(after),
-                    _opt(change) or 0,
-                    True,
-                    is_votes=False,
-                )
-            )
+        new = [
+            *self._changes(delta.cells, "party", source, race, at, is_votes=True),
+            *self._changes(
+                delta.figures[delta.figures["correction"]],
+                "figure",
+                source,
+                race,
+                at,
+                is_votes=False,
+            ),
+        ]
         for unit in delta.vanished:
             new.append(
                 Change(
@@ -113,6 +77,35 @@ class ChangeLog:
             self.entries.append(entry)
             self._by_unit[(source, race, entry.unit)].append(entry)
         return new
+
+    @staticmethod
+    def _changes(
+        frame: pd.DataFrame, item: str, source: str, race: str, at: datetime, *, is_votes: bool
+    ) -> list[Change]:
+        """Change records from a Delta table (vote cells, or unit figures that went down)."""
+        return [
+            Change(
+                at,
+                source,
+                race,
+                unit,
+                name,
+                _opt(before),
+                _opt(after),
+                _opt(change) or 0,
+                bool(corr),
+                is_votes=is_votes,
+            )
+            for unit, name, before, after, change, corr in zip(
+                frame["unit"],
+                frame[item],
+                frame["before"],
+                frame["after"],
+                frame["change"],
+                frame["correction"],
+                strict=True,
+            )
+        ]
 
     def for_unit(self, source: str, race: str, unit: str) -> list[Change]:
         return list(self._by_unit.get((source, race, unit), ()))
