@@ -58,12 +58,22 @@ def election_document(config: Config) -> dict[str, Any]:
 
 
 def race_document(name: str, result: RaceResult, config: Config) -> dict[str, Any]:
-    """One source × race, exactly as design.md's ``sources[]`` entry (plus extensions)."""
+    """One source × race, exactly as design.md's ``sources[]`` entry (plus extensions).
+
+    Extensions: per unit ``seats_decided`` ({party: seats that no uncounted ballots can take
+    away}; ``seats_won − seats_decided`` are provisional) and per party in ``totals``
+    ``seats_decided`` (their national sum) and ``name``.
+    """
     snap, alloc = result.snapshot, result.allocation
     votes = snap.votes
     parties = [str(p) for p in votes.columns]
     vals = votes.to_numpy(dtype=object, na_value=None)
     won = alloc.seats.to_numpy(dtype=np.int64)
+    decided = (
+        result.decided.reindex(index=votes.index, columns=votes.columns)
+        .fillna(0)
+        .to_numpy(dtype=np.int64)
+    )
     units = []
     for i, unit in enumerate(votes.index):
         row = snap.units.loc[unit]
@@ -81,6 +91,7 @@ def race_document(name: str, result: RaceResult, config: Config) -> dict[str, An
                     for p, v in zip(parties, vals[i], strict=True)
                 },
                 "seats_won": {p: int(w) for p, w in zip(parties, won[i], strict=True)},
+                "seats_decided": {p: int(d) for p, d in zip(parties, decided[i], strict=True)},
                 "undecided": int(alloc.undecided.loc[unit]),
                 "last_seat": (
                     {
@@ -97,6 +108,7 @@ def race_document(name: str, result: RaceResult, config: Config) -> dict[str, An
     totals_votes = votes.sum(axis=0, min_count=1)
     grand = int(totals_votes.fillna(0).sum())
     seat_totals = alloc.totals()
+    decided_totals = decided.sum(axis=0)
     totals = {
         p: {
             "votes": _opt_int(totals_votes[p]),
@@ -104,9 +116,10 @@ def race_document(name: str, result: RaceResult, config: Config) -> dict[str, An
             if grand and totals_votes[p] is not pd.NA
             else (0.0 if grand else None),
             "seats": int(seat_totals[p]),
+            "seats_decided": int(decided_totals[j]),
             "name": str(snap.parties.at[p, "name"]),
         }
-        for p in parties
+        for j, p in enumerate(parties)
     }
     race = {"id": snap.race.id, "name": snap.race.name} if snap.race else None
     return {

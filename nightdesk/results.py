@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from nightdesk.config import ElectionConfig
+from nightdesk.decided import decided_seats, remaining_ballots
 from nightdesk.delta import Delta, compare
 from nightdesk.model import Snapshot
 from nightdesk.seats import Allocation, allocate
@@ -21,6 +22,9 @@ class RaceResult:
     delta: Delta
     allocation: Allocation
     seats: pd.Series  # Int64 seats per unit as used for the allocation
+    #: int64 per unit × party: the seats held now that no uncounted ballots can take away
+    #: (``nightdesk.decided``); ``allocation.seats − decided`` are provisional.
+    decided: pd.DataFrame
 
     @property
     def race_key(self) -> str:
@@ -43,11 +47,21 @@ def assess(snapshot: Snapshot, previous: Snapshot | None, election: ElectionConf
     national_valid = None
     if election.rules.national_threshold > 0:
         national_valid = int(snapshot.unit_valid().fillna(0).sum())
+    valid = snapshot.unit_valid()
     allocation = allocate(
         snapshot.votes,
         seats,
-        valid=snapshot.unit_valid(),
+        valid=valid,
         rules=election.rules,
+        national_valid=national_valid,
+    )
+    decided = decided_seats(
+        snapshot.votes,
+        seats,
+        allocation.seats,
+        remaining_ballots(snapshot),
+        election.rules,
+        valid=valid,
         national_valid=national_valid,
     )
     return RaceResult(
@@ -56,4 +70,5 @@ def assess(snapshot: Snapshot, previous: Snapshot | None, election: ElectionConf
         delta=compare(previous, snapshot),
         allocation=allocation,
         seats=seats,
+        decided=decided,
     )

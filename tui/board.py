@@ -21,8 +21,15 @@ class PartyLine:
     votes: int | None
     share: float | None
     seats: int
+    decided: int
     change: int
     correction: bool
+
+    @property
+    def seats_text(self) -> str:
+        """``68`` when every seat is decided, ``60+8`` (decided + provisional) otherwise."""
+        provisional = self.seats - self.decided
+        return f"{self.decided}+{provisional}" if provisional else str(self.seats)
 
 
 def leading_parties(result: RaceResult, limit: int) -> list[str]:
@@ -90,6 +97,7 @@ def party_lines(result: RaceResult) -> list[PartyLine]:
     totals = snap.votes.sum(axis=0, min_count=1)
     grand = int(totals.fillna(0).sum())
     seats = result.allocation.totals()
+    decided = result.decided.sum(axis=0)
     cells = result.delta.cells if result.previous is not None else result.delta.cells.iloc[0:0]
     change = cells.groupby("party")["change"].sum()
     corr = cells.groupby("party")["correction"].any()
@@ -103,6 +111,7 @@ def party_lines(result: RaceResult) -> list[PartyLine]:
                 votes=None if v is pd.NA else int(v),
                 share=(int(v) / grand) if grand and v is not pd.NA else None,
                 seats=int(seats.get(party, 0)),
+                decided=int(decided.get(party, 0)),
                 change=int(change.get(party, 0)),
                 correction=bool(corr.get(party, False)),
             )

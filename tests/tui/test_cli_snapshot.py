@@ -76,6 +76,8 @@ def test_json_follows_the_design_contract(
         "reporting": 0.5,
         "votes": {"CPP": 300000, "CNRP": 419000, "[bold red]x[/]": None},
         "seats_won": {"CPP": 5, "CNRP": 6, "[bold red]x[/]": 0},
+        # Half counted, registered voters unknown: nothing is decided yet.
+        "seats_decided": {"CPP": 0, "CNRP": 0, "[bold red]x[/]": 0},
         "undecided": 0,
         "last_seat": {
             "holder": "CPP",
@@ -86,10 +88,42 @@ def test_json_follows_the_design_contract(
     }
     assert kep["votes"]["[bold red]x[/]"] is None  # not reported stays null, not 0
     assert kep["seats_won"]["CPP"] == 1
+    assert kep["seats_decided"]["CPP"] == 1  # reporting 100 %: nothing left to count
     totals = src["totals"]
     assert totals["CPP"]["votes"] == 300009 and totals["CPP"]["seats"] == 6
+    assert totals["CPP"]["seats_decided"] == 1 and totals["CNRP"]["seats_decided"] == 0
     assert totals["CNRP"]["share"] == pytest.approx(419000 / 719009)
     assert doc["failures"] == []
+
+
+def test_json_marks_seats_no_uncounted_ballots_can_move(
+    tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Kandal: 10,000 ballots still to count (registered − ballots cast) and CNRP 1,000 votes
+    # from CPP's 5th seat, so that seat is provisional; the rest cannot move. Kampot: a
+    # landslide with 10,000 left, all decided. Kep: nothing known about what is left.
+    feed_server.set(
+        "province,party,votes,seats,registered,ballots_cast,reporting\n"
+        "Kandal,CPP,300000,11,729000,719000,0.9\n"
+        "Kandal,CNRP,419000,11,729000,719000,0.9\n"
+        "Kampot,CPP,210000,6,310000,300000,0.9\n"
+        "Kampot,CNRP,90000,6,310000,300000,0.9\n"
+        "Kep,CPP,9,1,,,0.5\n"
+        "Kep,CNRP,2,1,,,0.5\n"
+    )
+    columns = 'registered = "registered"\nballots_cast = "ballots_cast"\n'
+    cfg = write_config(tmp_path, feed_server.url, columns)
+    code, out, err = run(capsys, "snapshot", "-c", str(cfg), "--format", "json")
+    assert code == 0, err
+    kandal, kampot, kep = json.loads(out)["sources"][0]["units"]
+    assert kandal["seats_won"] == {"CPP": 5, "CNRP": 6}
+    assert kandal["seats_decided"] == {"CPP": 4, "CNRP": 6}
+    assert kampot["seats_decided"] == kampot["seats_won"] == {"CPP": 4, "CNRP": 2}
+    assert kep["seats_won"] == {"CPP": 1, "CNRP": 0}
+    assert kep["seats_decided"] == {"CPP": 0, "CNRP": 0}
+    totals = json.loads(out)["sources"][0]["totals"]
+    assert (totals["CPP"]["seats"], totals["CPP"]["seats_decided"]) == (10, 8)
+    assert (totals["CNRP"]["seats"], totals["CNRP"]["seats_decided"]) == (8, 8)
 
 
 def test_csv_one_row_per_unit_and_party(

@@ -27,6 +27,15 @@ def night_over() -> DemoFeedServer:
         yield server
 
 
+@pytest.fixture(scope="module")
+def mid_night() -> DemoFeedServer:
+    """The feed frozen at simulated second 120: small provinces done, big ones counting."""
+    now = [0.0]
+    with DemoFeedServer(port=0, speed=1, clock=lambda: now[0]) as server:
+        now[0] = 120.0
+        yield server
+
+
 def snapshot_json(
     server: DemoFeedServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> dict:
@@ -58,6 +67,29 @@ def test_end_of_night_seats_are_the_real_2013_result(
     kandal = next(u for u in src["units"] if u["id"] == "Kandal")
     assert kandal["last_seat"]["challenger"] == "CNRP"
     assert kandal["last_seat"]["votes_needed"] < 900
+    # Everything is counted: every seat is decided.
+    assert all(u["seats_decided"] == u["seats_won"] for u in src["units"])
+    assert all(t["seats_decided"] == t["seats"] for t in src["totals"].values())
+
+
+def test_mid_night_seats_still_counting_are_provisional(
+    mid_night: DemoFeedServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (src,) = snapshot_json(mid_night, tmp_path, capsys)["sources"]
+    done = [u for u in src["units"] if u["reporting"] == 1.0]
+    counting = [u for u in src["units"] if u["reporting"] is not None and u["reporting"] < 1]
+    assert done and counting
+    for u in src["units"]:
+        assert all(u["seats_decided"][p] <= won for p, won in u["seats_won"].items())
+    assert all(u["seats_decided"] == u["seats_won"] for u in done)
+    # Registered voters are known, so what is left is bounded, yet some seats can still move.
+    assert any(u["seats_decided"] != u["seats_won"] for u in counting)
+    totals = src["totals"].values()
+    assert sum(t["seats_decided"] for t in totals) < sum(t["seats"] for t in totals)
+    assert all(
+        t["seats_decided"] == sum(u["seats_decided"][p] for u in src["units"])
+        for p, t in src["totals"].items()
+    )
 
 
 def test_every_province_matches_the_shared_seat_table(

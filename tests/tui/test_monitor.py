@@ -296,3 +296,25 @@ async def test_bubble_screen_lists_closest_seats_and_what_if(feed_server: FeedSe
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, ProvinceScreen) and app.screen.unit == "Kandal"
+
+
+async def test_party_pane_shows_decided_and_provisional_seats(feed_server: FeedServer) -> None:
+    def party_lines(app) -> list[str]:  # type: ignore[no-untyped-def]
+        return [str(lbl.render()) for lbl in app.main.query_one(PartyPane).children]
+
+    feed_server.set(scenario.feed({"Kandal": (250_000, 340_000, 9_000)}, reporting=0.5))
+    app = scenario.app(feed_server.url)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await scenario.poll(app)
+        await pilot.pause()
+        lines = party_lines(app)
+        cnrp = next(line for line in lines if line.startswith("CNRP"))
+        assert " 0+6 " in cnrp  # half counted, electorate unknown: nothing is sure yet
+        assert any("Seats: decided+provisional" in line for line in lines)
+        feed_server.set(scenario.feed({"Kandal": (250_000, 340_000, 9_000)}, reporting=1.0))
+        await scenario.poll(app)
+        await pilot.pause()
+        lines = party_lines(app)
+        cnrp = next(line for line in lines if line.startswith("CNRP"))
+        assert "      6 " in cnrp  # all counted: every seat decided
+        assert not any("decided+provisional" in line for line in lines)

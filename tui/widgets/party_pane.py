@@ -14,7 +14,7 @@ from nightdesk.results import RaceResult
 from tui import board
 from tui.formatting import count, net_change, percent
 
-WIDTHS = (9, 11, 6, 5, 10)  # 41 columns: the side pane is 44 with padding and border
+WIDTHS = (9, 10, 6, 7, 9)  # 41 columns: the side pane is 44 with padding and border
 
 
 def _line(cells: tuple[str, str, str, str, str], style: str = "") -> Text:
@@ -36,6 +36,7 @@ class PartyPane(VerticalScroll):
     DEFAULT_CSS = """
     PartyPane { height: auto; max-height: 12; }
     PartyPane > Label { width: 100%; height: 1; }
+    PartyPane > #majority { height: auto; }
     PartyPane > .heading { text-style: bold; }
     """
 
@@ -57,7 +58,7 @@ class PartyPane(VerticalScroll):
                     line.party,
                     count(line.votes),
                     percent(line.share, 1),
-                    str(line.seats),
+                    line.seats_text,
                     net_change(line.change, line.correction),
                 ),
                 style="red" if line.correction else "",
@@ -81,6 +82,7 @@ class PartyPane(VerticalScroll):
             state = ""
             if leader is not None and leader.seats >= need:
                 state = f" · {leader.party} {leader.seats}"
-            self.query_one("#majority", Label).update(
-                Text(f"Majority: {need} of {total} seats{state}", style="italic")
-            )
+            text = Text(f"Majority: {need} of {total} seats{state}", style="italic")
+            if any(line.decided < line.seats for line in lines):
+                text.append("\nSeats: decided+provisional", style="dim")
+            self.query_one("#majority", Label).update(text)
