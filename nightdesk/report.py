@@ -29,6 +29,7 @@ CSV_COLUMNS = [
     "votes",
     "share",
     "seats_won",
+    "seats_decided",  # extension: of seats_won, those no uncounted ballot can move
 ]
 
 
@@ -168,4 +169,5 @@ def csv_records(document: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
                     "votes": "" if votes is None else votes,
                     "share": "" if votes is None or not cast else round(votes / cast, 6),
                     "seats_won": unit["seats_won"].get(party, 0),
+                    "seats_decided": unit.get("seats_decided", {}).get(party, 0),
                 }

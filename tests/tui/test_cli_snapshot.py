@@ -137,7 +137,7 @@ def test_csv_one_row_per_unit_and_party(
     rows = list(csv.DictReader(io.StringIO(out)))
     assert list(rows[0]) == [
         "source", "race", "unit_id", "unit_name", "parent", "seats", "reporting",
-        "party", "votes", "share", "seats_won",
+        "party", "votes", "share", "seats_won", "seats_decided",
     ]  # fmt: skip
     assert len(rows) == 6
     cnrp = next(r for r in rows if r["unit_id"] == "Kandal" and r["party"] == "CNRP")
