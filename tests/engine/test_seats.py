@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nightdesk.seats import SeatRules, allocate
+from nightdesk.seats import LastSeat, SeatRules, allocate
 from tests.conftest import shared_path
 
 
@@ -112,17 +112,21 @@ def test_spain_congreso_every_constituency_reproduced() -> None:
         assert int(a.undecided.sum()) == 0
 
 
-def _seats_of(votes: list[int], seats: int, rules: SeatRules) -> tuple[list[int], int]:
-    v = pd.DataFrame([votes], index=["u"], columns=[f"P{i}" for i in range(len(votes))])
-    a = allocate(v, pd.Series([seats], index=["u"]), rules=rules)
-    return a.seats.loc["u"].tolist(), int(a.undecided["u"])
+def _seats_of(rows: list[list[int]], seats: int, rules: SeatRules) -> np.ndarray:
+    """Seats of many what-if tables at once (one row each), without margins."""
+    v = pd.DataFrame(rows, columns=[f"P{i}" for i in range(len(rows[0]))])
+    a = allocate(v, pd.Series(seats, index=v.index), rules=rules, margins=False)
+    return a.seats.to_numpy()
 
 
-@pytest.mark.parametrize("method", ["dhondt", "sainte-lague", "sainte-lague-modified", "fptp"])
+@pytest.mark.parametrize(
+    "method", ["dhondt", "sainte-lague", "sainte-lague-modified", "hare", "droop", "fptp"]
+)
 @pytest.mark.parametrize("tie", ["more-votes", "undecided"])
 def test_margins_by_brute_force(method: str, tie: str) -> None:
     """votes_needed gives the challenger a seat and one vote fewer does not; the holder keeps
-    its seat losing holder_can_lose votes and loses it with one more; likewise next_seat."""
+    its seats losing holder_can_lose votes and loses one with one more; likewise next_seat.
+    (tests/engine/test_seats_properties.py checks every count below the margin.)"""
     rng = np.random.default_rng(7)
     rules = SeatRules(method=method, tie=tie)  # type: ignore[arg-type]
     checked = 0
@@ -130,34 +134,67 @@ def test_margins_by_brute_force(method: str, tie: str) -> None:
         parties = int(rng.integers(2, 6))
         seats = 1 if method == "fptp" else int(rng.integers(1, 9))
         votes = [int(x) for x in rng.integers(0, 2_000, size=parties)]
-        base, undecided = _seats_of(votes, seats, rules)
-        if undecided or sum(votes) == 0:
+        if sum(votes) == 0:
             continue
         v = pd.DataFrame([votes], index=["u"], columns=[f"P{i}" for i in range(parties)])
         a = allocate(v, pd.Series([seats], index=["u"]), rules=rules)
+        base = a.seats.loc["u"].to_numpy()
+        rows, party, low, high = [], [], [], []
         for p in range(parties):
             need = a.next_seat.iat[0, p]
             if need is pd.NA:
+                assert base[p] == (1 if method == "fptp" else seats)
                 continue
-            more = list(votes)
-            more[p] += int(need)
-            assert _seats_of(more, seats, rules)[0][p] == base[p] + 1, (votes, p, need)
-            if need > 0:
-                more[p] -= 1
-                assert _seats_of(more, seats, rules)[0][p] == base[p], (votes, p, need)
+            for x, lo, hi in ((int(need), base[p] + 1, seats), (int(need) - 1, 0, base[p])):
+                rows.append([n + (x if i == p else 0) for i, n in enumerate(votes)])
+                party.append(p), low.append(lo), high.append(hi)
             checked += 1
         ls = a.last_seat["u"]
-        if ls is None or ls.challenger is None:
-            continue
-        h = int(ls.holder[1:])
-        lose = list(votes)
-        lose[h] -= ls.holder_can_lose
-        assert _seats_of(lose, seats, rules)[0][h] == base[h], (votes, ls)
-        if lose[h] > 0:
-            lose[h] -= 1
-            after, und = _seats_of(lose, seats, rules)
-            assert after[h] < base[h] or und, (votes, ls)
-    assert checked > 60
+        if ls is not None:
+            h, y = int(ls.holder[1:]), ls.holder_can_lose
+            assert y is not None and y < votes[h]
+            for lost, lo, hi in ((y, base[h], seats), (y + 1, 0, base[h] - 1)):
+                rows.append([n - (lost if i == h else 0) for i, n in enumerate(votes)])
+                party.append(h), low.append(lo), high.append(hi)
+            if ls.challenger is not None:
+                assert ls.votes_needed == a.next_seat.at["u", ls.challenger]
+        if rows:
+            won = _seats_of(rows, seats, rules)[np.arange(len(rows)), party]
+            assert ((np.array(low) <= won) & (won <= np.array(high))).all(), (votes, seats)
+    assert checked > 200
+
+
+def test_largest_remainder_last_seat() -> None:
+    """The holder won the smallest remainder that won; the challenger has the largest that
+    did not. Hare, 7 seats: quota 14,285.7; remainders .71 (A) .68 (B) .61 (C)."""
+    v = pd.DataFrame({"A": [53_000], "B": [24_000], "C": [23_000]}, index=["u"])
+    a = allocate(v, pd.Series([7], index=["u"]), rules=SeatRules(method="hare"))
+    assert a.seats.loc["u"].tolist() == [4, 2, 1]
+    # C at 24,000 ties B's remainder (equal votes: undecided); one more and C has it.
+    assert a.last_seat["u"] == LastSeat("B", "C", votes_needed=1_001, holder_can_lose=999)
+    assert a.next_seat.loc["u"].tolist() == [24_250, 15_500, 1_001]
+    # Every seat by whole quotas: the smallest remainder of a party with seats holds the
+    # last one (all zero here: the fewest votes is last in line).
+    whole = pd.DataFrame({"A": [300], "B": [200], "C": [100]}, index=["u"])
+    a = allocate(whole, pd.Series([6], index=["u"]), rules=SeatRules(method="hare"))
+    assert a.seats.loc["u"].tolist() == [3, 2, 1]
+    assert (a.last_seat["u"].holder, a.last_seat["u"].challenger) == ("C", "A")
+
+
+def test_threshold_can_make_a_seat_cheaper() -> None:
+    """42 more votes for B push C (176) under 5 % of 3,521 and free its seat; the quotients
+    alone would say 96 (the margin is exact with the threshold's base growing)."""
+    v = pd.DataFrame({"A": [2_379], "B": [924], "C": [176]}, index=["u"])
+    rules = SeatRules(threshold=0.05)
+    a = allocate(v, pd.Series([20], index=["u"]), rules=rules)
+    assert a.seats.loc["u"].tolist() == [14, 5, 1]
+    assert a.last_seat["u"] == LastSeat("A", "B", votes_needed=42, holder_can_lose=223)
+    assert a.next_seat.loc["u"].tolist() == [42, 42, 164]
+    assert _seats_of([[2_379, 924 + 42, 176], [2_379, 924 + 41, 176]], 20, rules)[
+        :, 1
+    ].tolist() == [6, 5]
+    plain = allocate(v, pd.Series([20], index=["u"]))
+    assert plain.last_seat["u"].votes_needed == 96
 
 
 def test_challenger_is_the_party_next_in_line() -> None:
@@ -187,10 +224,15 @@ def test_a_huge_unit_does_not_inflate_the_others() -> None:
         (1_001, SeatRules(), "seats must be from 0"),
         (3, SeatRules(method="dhont"), "unknown seats method"),  # type: ignore[arg-type]
         (3, SeatRules(threshold=1.5), "threshold must be a fraction"),
+        (3, SeatRules(threshold=1.0), "threshold must be a fraction"),
+        (3, SeatRules(threshold=-0.01), "threshold must be a fraction"),
+        (3, SeatRules(threshold=float("nan")), "threshold must be a fraction"),
+        (3, SeatRules(national_threshold=1.0), "national_threshold must be a fraction"),
         (3, SeatRules(tie="coin"), "unknown tie rule"),  # type: ignore[arg-type]
+        (2.5, SeatRules(), "seats must be whole numbers"),
     ],
 )
-def test_bad_rules_are_clear_errors(seats: int, rules: SeatRules, message: str) -> None:
+def test_bad_rules_are_clear_errors(seats: float, rules: SeatRules, message: str) -> None:
     v = pd.DataFrame({"A": [10]}, index=["u"])
     with pytest.raises(ValueError, match=message):
         allocate(v, pd.Series([seats], index=["u"]), rules=rules)
@@ -204,3 +246,37 @@ def test_no_seats_or_no_parties_is_an_explicit_no_allocation() -> None:
     assert a.last_seat == {"zero-seats": None, "no-votes": None}
     empty = allocate(pd.DataFrame(index=["u"]), pd.Series([3], index=["u"]))
     assert empty.undecided.tolist() == [3] and empty.last_seat == {"u": None}
+
+
+@pytest.mark.parametrize(
+    ("votes", "message"),
+    [
+        ({"A": [-1]}, "votes must not be negative"),
+        ({"A": [10.5]}, "votes must be whole numbers"),
+        ({"A": ["ten"]}, "votes must be whole numbers"),
+    ],
+)
+def test_bad_votes_are_clear_errors(votes: dict[str, list[object]], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        allocate(pd.DataFrame(votes, index=["u"]), pd.Series([3], index=["u"]))
+
+
+def test_a_party_without_votes_gets_nothing_but_has_a_way_in() -> None:
+    v = pd.DataFrame({"A": [100], "B": [0]}, index=["u"])
+    a = allocate(v, pd.Series([2], index=["u"]))
+    assert a.seats.loc["u"].tolist() == [2, 0]
+    assert not a.eligible.at["u", "B"]
+    assert a.last_seat["u"] == LastSeat("A", None, votes_needed=None, holder_can_lose=99)
+    assert a.next_seat.loc["u"].tolist() == [pd.NA, 51]  # 51/1 beats 100/2
+
+
+def test_national_threshold_is_taken_as_it_stands() -> None:
+    """A party under the national threshold takes no seat anywhere and has no next seat
+    (votes in one unit are not assumed to lift it nationally)."""
+    v = pd.DataFrame({"A": [600, 500], "B": [380, 450], "C": [20, 50]}, index=["u1", "u2"])
+    rules = SeatRules(national_threshold=0.05)  # C has 70 of 2,000 nationally: 3.5 %
+    a = allocate(v, pd.Series([5, 5], index=v.index), rules=rules)
+    assert not a.eligible["C"].any()
+    assert a.seats["C"].tolist() == [0, 0]
+    assert a.next_seat["C"].isna().all()
+    assert a.next_seat[["A", "B"]].notna().all().all()
