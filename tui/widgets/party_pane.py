@@ -26,7 +26,7 @@ def _line(cells: tuple[str, str, str, str, str], style: str = "") -> Text:
     text.append(votes.rjust(WIDTHS[1]))
     text.append(share.rjust(WIDTHS[2]))
     text.append(seats.rjust(WIDTHS[3]))
-    text.append(" " + change.rjust(WIDTHS[4] - 1))
+    text.append(change.rjust(WIDTHS[4]))
     return text
 
 
