@@ -174,4 +174,6 @@ def _reason(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
     if "Connection refused" in text or "ConnectionRefused" in text:
         return "connection refused"
+    if "All connection attempts failed" in text:
+        return "nothing answers there (connection refused or host unreachable)"
     return text.splitlines()[0][:200]
