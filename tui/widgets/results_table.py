@@ -297,17 +297,19 @@ class ResultsTable(Widget):
             return ("", "")
         return (f"{UP} ", HIGHLIGHT) if lit else ("", "")
 
-    def _cell(self, unit: str, col: str, text: str, now: float) -> Text:
+    def _look(self, unit: str, col: str, text: str, now: float) -> tuple[str, str]:
+        """What a cell shows now: its text with any ▲/▼ marker, and its style."""
         prefix, style = self._style((unit, col), now)
         if len(prefix) + len(text) > self._width(col):
             prefix = ""  # a big number keeps its digits; the style still marks the change
         if col == "change" and text.endswith("!"):
             style = "bold red"  # a correction inside the net change
-        self._shown[(unit, col)] = (prefix + text, style)
+        return prefix + text, style
+
+    def _cell(self, unit: str, col: str, text: str, now: float) -> Text:
+        shown, style = self._shown[(unit, col)] = self._look(unit, col, text, now)
         justify = "left" if col in ("name", "leader", "seats") else "right"
-        cell = _UnitText(
-            prefix + text, style=style, justify=justify, no_wrap=True, overflow="ellipsis"
-        )
+        cell = _UnitText(shown, style=style, justify=justify, no_wrap=True, overflow="ellipsis")
         cell.unit = unit
         return cell
 
@@ -316,12 +318,7 @@ class ResultsTable(Widget):
         return VOTE_WIDTH if col.startswith("v:") else FIXED.get(col, 99)
 
     def _put(self, unit: str, col: str, text: str, now: float) -> None:
-        prefix, style = self._style((unit, col), now)
-        if len(prefix) + len(text) > self._width(col):
-            prefix = ""
-        if col == "change" and text.endswith("!"):
-            style = "bold red"
-        if self._shown.get((unit, col)) == (prefix + text, style):
+        if self._shown.get((unit, col)) == self._look(unit, col, text, now):
             return
         self.table.update_cell(unit, col, self._cell(unit, col, text, now))
 
