@@ -15,9 +15,10 @@ import pandas as pd
 from nightdesk.delta import Delta
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Change:
-    """One count that changed between two polls of one source."""
+    """One count that changed between two polls of one source (slots: the log keeps up to
+    100,000 of them)."""
 
     at: datetime
     source: str
@@ -96,13 +97,14 @@ class ChangeLog:
                 bool(corr),
                 is_votes=is_votes,
             )
+            # tolist(): one conversion per column, not a pandas scalar per cell.
             for unit, name, before, after, change, corr in zip(
-                frame["unit"],
-                frame[item],
-                frame["before"],
-                frame["after"],
-                frame["change"],
-                frame["correction"],
+                frame["unit"].tolist(),
+                frame[item].tolist(),
+                frame["before"].tolist(),
+                frame["after"].tolist(),
+                frame["change"].tolist(),
+                frame["correction"].tolist(),
                 strict=True,
             )
         ]

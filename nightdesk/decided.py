@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from nightdesk.model import Snapshot
+from nightdesk.model import UNIT_COUNTS, Snapshot
 from nightdesk.seats import DIVISOR_METHODS, SeatRules, divisors
 
 #: Rounds of the threshold fixed point (see :func:`_keeps`) before giving up conservatively.
@@ -43,14 +43,24 @@ def remaining_ballots(snapshot: Snapshot) -> pd.Series:
       upper bound — the safe side;
     - otherwise not known, and every seat of the unit is provisional.
     """
-    units = snapshot.units
-    votes = snapshot.votes.reindex(units.index).fillna(0).sum(axis=1)
-    figures = units[["blank", "valid", "invalid"]].fillna(0).astype("int64")
-    seen = np.maximum(votes + figures["blank"], figures["valid"]) + figures["invalid"]
-    cast = units["ballots_cast"].fillna(seen.astype("Int64"))
-    left = (units["registered"] - cast).clip(lower=0)
-    left = left.mask((units["reporting"] == 1).fillna(False).astype(bool), 0)
-    return left.astype("Int64").rename("remaining")
+    counted, _ = snapshot.vote_sums()
+    figures, unknown = snapshot.figure_arrays()
+
+    def figure(name: str) -> np.ndarray:
+        return figures[:, UNIT_COUNTS.index(name)]
+
+    seen = np.maximum(counted + figure("blank"), figure("valid")) + figure("invalid")
+    cast = np.where(unknown[:, UNIT_COUNTS.index("ballots_cast")], seen, figure("ballots_cast"))
+    left = np.maximum(figure("registered") - cast, 0)
+    reporting = snapshot.units["reporting"].array.to_numpy(dtype=np.float64, na_value=np.nan)
+    done = reporting == 1
+    left = np.where(done, 0, left)
+    missing = unknown[:, UNIT_COUNTS.index("registered")] & ~done
+    return pd.Series(
+        pd.arrays.IntegerArray(left.astype(np.int64), missing),
+        index=snapshot.units.index,
+        name="remaining",
+    )
 
 
 def decided_seats(
@@ -100,21 +110,69 @@ def decided_seats(
       threshold even if every uncounted ballot in the country goes elsewhere (any unit with
       an unknown remainder makes that unknown); the other parties are treated as passing it.
     """
-    if rules.method not in (*DIVISOR_METHODS, "fptp", "hare", "droop"):
-        raise ValueError(f"unknown seats method {rules.method!r}")
     units, parties = votes.index, votes.columns
     v = votes.fillna(0).to_numpy(dtype=np.int64)
-    n_parties = v.shape[1]
     s = seats.reindex(units).fillna(0).to_numpy(dtype=np.int64)
     w = won.reindex(index=units, columns=parties).fillna(0).to_numpy(dtype=np.int64)
-    rem = pd.to_numeric(remaining.reindex(units), errors="coerce").astype("Float64")
-    known = rem.notna().to_numpy(dtype=bool)
-    r = np.maximum(rem.fillna(0).to_numpy(dtype=np.float64), 0).astype(np.int64)
+    known, r = uncounted(remaining.reindex(units))
     val = (
         valid.reindex(units).fillna(0).to_numpy(dtype=np.int64)
         if valid is not None
         else v.sum(axis=1)
     )
+    nat = national_sure(v, known, r, rules, national_valid)
+    out = decided_array(v, s, w, known, r, val, rules, nat, valid_given=valid is not None)
+    return pd.DataFrame(out, index=units, columns=parties)
+
+
+def uncounted(remaining: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``remaining`` as arrays: (known, uncounted ballots with unknown as 0), both per unit."""
+    if isinstance(remaining.array, pd.arrays.IntegerArray):  # remaining_ballots' own: fast
+        known = ~remaining.array.isna()
+        r = np.maximum(remaining.array.to_numpy(dtype=np.int64, na_value=0), 0)
+        return known, r
+    rem = pd.to_numeric(remaining, errors="coerce").astype("Float64")
+    known = rem.notna().to_numpy(dtype=bool)
+    r = np.maximum(rem.fillna(0).to_numpy(dtype=np.float64), 0).astype(np.int64)
+    return known, r
+
+
+def national_sure(
+    v: np.ndarray,
+    known: np.ndarray,
+    r: np.ndarray,
+    rules: SeatRules,
+    national_valid: int | None,
+) -> np.ndarray | None:
+    """Per party: over the national threshold whatever the uncounted ballots do (``None``
+    without one). The one input of :func:`decided_array` that depends on every unit."""
+    if rules.national_threshold <= 0:
+        return None
+    if not known.all():
+        return np.zeros(v.shape[1], dtype=bool)
+    total = v.sum(axis=0)
+    base = national_valid if national_valid is not None else int(total.sum())
+    return total >= rules.national_threshold * (base + int(r.sum()))
+
+
+def decided_array(
+    v: np.ndarray,
+    s: np.ndarray,
+    w: np.ndarray,
+    known: np.ndarray,
+    r: np.ndarray,
+    val: np.ndarray,
+    rules: SeatRules,
+    nat_sure: np.ndarray | None,
+    *,
+    valid_given: bool = True,
+) -> np.ndarray:
+    """:func:`decided_seats` on arrays (int64, rows = units). Every row depends only on its
+    own inputs and on ``nat_sure`` (:func:`national_sure`), so any subset of the units can
+    be computed alone: that is how a poll recomputes only the units that changed."""
+    if rules.method not in (*DIVISOR_METHODS, "fptp", "hare", "droop"):
+        raise ValueError(f"unknown seats method {rules.method!r}")
+    n_parties = v.shape[1]
     out = np.where((known & (r == 0))[:, None], w, 0)
 
     # Can p be pushed under the unit threshold? The base can grow by R (blank ballots, or
@@ -122,16 +180,9 @@ def decided_seats(
     sure = np.ones(v.shape, dtype=bool)
     t = rules.threshold
     if t > 0:
-        grow = r if (valid is not None or n_parties > 1) else np.zeros_like(r)
+        grow = r if (valid_given or n_parties > 1) else np.zeros_like(r)
         sure &= v >= t * (val + grow)[:, None]
-    if rules.national_threshold > 0:
-        total = v.sum(axis=0)
-        base = national_valid if national_valid is not None else int(total.sum())
-        nat_sure = (
-            total >= rules.national_threshold * (base + int(r.sum()))
-            if known.all()
-            else np.zeros(n_parties, dtype=bool)
-        )
+    if rules.national_threshold > 0 and nat_sure is not None:
         sure &= nat_sure[None, :]
 
     todo = known & (r > 0) & (w.sum(axis=1) > 0)
@@ -143,8 +194,7 @@ def decided_seats(
             out[idx] = _divisor_decided(
                 v[idx], int(seat_count), w[idx] * sure[idx], r[idx], val[idx], rules
             )
-    out = np.where(sure, np.minimum(out, w), 0)
-    return pd.DataFrame(out.astype(np.int64), index=units, columns=parties)
+    return np.where(sure, np.minimum(out, w), 0).astype(np.int64)
 
 
 def _remainder_bound(

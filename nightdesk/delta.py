@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from nightdesk.model import UNIT_FIGURES, Snapshot
@@ -58,63 +59,148 @@ class Delta:
         return units.append(pd.Index(list(self.appeared))).unique()
 
 
-def _changes(before: pd.DataFrame, after: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """Long table of differing cells between two aligned frames (vectorised)."""
-    b = before.stack(future_stack=True)
-    a = after.stack(future_stack=True)
-    differs = (a.isna() != b.isna()) | (a != b).fillna(False)
-    if not differs.any():
-        return pd.DataFrame(
-            {c: pd.Series(dtype=t) for c, t in zip(columns, _dtypes(a.dtype), strict=True)}
+_EMPTY: dict[tuple[str, ...], pd.DataFrame] = {}
+
+
+def _empty(columns: list[str], value_dtype: object) -> pd.DataFrame:
+    """No changes: an empty table of the right dtypes (made once, then shallow copies; most
+    polls have no figure changes, and building it costs more than the diff)."""
+    key = (*columns, str(value_dtype))
+    if key not in _EMPTY:
+        _EMPTY[key] = pd.DataFrame(
+            {c: pd.Series(dtype=t) for c, t in zip(columns, _dtypes(value_dtype), strict=True)}
         )
-    b, a = b[differs], a[differs]
-    change = a.fillna(0) - b.fillna(0)
-    correction = b.notna() & (a.isna() | (a < b).fillna(False))
-    out = pd.DataFrame(
-        {
-            columns[0]: b.index.get_level_values(0).astype(str),
-            columns[1]: b.index.get_level_values(1).astype(str),
-            "before": b.to_numpy(),
-            "after": a.to_numpy(),
-            "change": change.to_numpy(),
-            "correction": correction.astype(bool).to_numpy(),
-        }
-    )
-    out["before"] = out["before"].astype(a.dtype)
-    out["after"] = out["after"].astype(a.dtype)
-    out["change"] = out["change"].astype(a.dtype)
-    return out.reset_index(drop=True)
+    return _EMPTY[key].copy(deep=False)
 
 
 def _dtypes(value_dtype: object) -> list[object]:
     return ["string", "string", value_dtype, value_dtype, value_dtype, bool]
 
 
-def compare(before: Snapshot | None, after: Snapshot) -> Delta:
-    """The Delta from ``before`` to ``after``; every cell of the first snapshot is new."""
+@dataclass(frozen=True)
+class _Grid:
+    """One table as arrays: values (``<NA>`` as 0), where ``<NA>``, and its labels."""
+
+    values: np.ndarray
+    missing: np.ndarray
+    rows: pd.Index
+    cols: pd.Index
+
+    def aligned(
+        self, rows: pd.Index, cols: pd.Index, same_rows: bool | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Values and mask on ``rows`` × ``cols`` (absent labels: ``<NA>``); ``same_rows``:
+        whether ``rows`` are known to be this grid's (``None``: find out)."""
+        if same_rows is None:
+            same_rows = rows is self.rows or rows.equals(self.rows)
+        same_cols = cols is self.cols or cols.equals(self.cols)
+        if same_rows and same_cols:
+            return self.values, self.missing
+        r = np.arange(len(rows)) if same_rows else self.rows.get_indexer(rows)
+        c = np.arange(len(cols)) if same_cols else self.cols.get_indexer(cols)
+        values = np.zeros((len(rows), len(cols)), dtype=self.values.dtype)
+        missing = np.ones((len(rows), len(cols)), dtype=bool)
+        have_r, have_c = r >= 0, c >= 0
+        where = np.ix_(have_r, have_c)
+        source = np.ix_(r[have_r], c[have_c])
+        values[where] = self.values[source]
+        missing[where] = self.missing[source]
+        return values, missing
+
+
+def _changes(
+    before: tuple[np.ndarray, np.ndarray],
+    after: tuple[np.ndarray, np.ndarray],
+    rows: pd.Index,
+    cols: pd.Index,
+    columns: list[str],
+    value_dtype: str,
+) -> pd.DataFrame:
+    """Long table of differing cells between two aligned grids, row by row (vectorised:
+    the work is one comparison of the grids, then proportional to the cells that differ)."""
+    bv, bm = before
+    av, am = after
+    differs = (am != bm) | (~am & (av != bv))
+    if not differs.any():
+        return _empty(columns, value_dtype)
+    r, c = np.nonzero(differs)
+    b, a, b_na, a_na = bv[r, c], av[r, c], bm[r, c], am[r, c]
+    change = np.where(a_na, 0, a) - np.where(b_na, 0, b)
+    correction = ~b_na & (a_na | (a < b))
+    masked = pd.arrays.FloatingArray if value_dtype == "Float64" else pd.arrays.IntegerArray
+    return pd.DataFrame(
+        {
+            columns[0]: pd.Index(rows.to_numpy(dtype=object)[r], dtype=object).astype(str),
+            columns[1]: pd.Index(cols.to_numpy(dtype=object)[c], dtype=object).astype(str),
+            "before": masked(b, b_na),
+            "after": masked(a, a_na),
+            "change": masked(change, np.zeros(len(r), dtype=bool)),
+            "correction": correction,
+        }
+    )
+
+
+_COUNTS = pd.Index([f for f in UNIT_FIGURES if f != "reporting"])
+_REPORTING = pd.Index(["reporting"])
+
+
+def _grids(snapshot: Snapshot) -> tuple[_Grid, _Grid, _Grid]:
+    """Votes, unit counts and reporting of a snapshot as grids."""
+    units = snapshot.votes.index
+    values, missing = snapshot.vote_arrays()
+    votes = _Grid(values, missing, units, snapshot.votes.columns)
+    figures, unknown = snapshot.figure_arrays()
+    counts = _Grid(figures, unknown, units, _COUNTS)
+    rep = snapshot.units["reporting"].array
+    reporting = _Grid(
+        rep.to_numpy(dtype=np.float64, na_value=0.0)[:, None],
+        rep.isna()[:, None],
+        units,
+        _REPORTING,
+    )
+    return votes, counts, reporting
+
+
+def compare(before: Snapshot | None, after: Snapshot, *, same_units: bool | None = None) -> Delta:
+    """The Delta from ``before`` to ``after``; every cell of the first snapshot is new.
+
+    The cost is one comparison of the two snapshots' arrays (computed once per snapshot)
+    plus the cells that changed: a poll that moves 3 cells of 20,000 units pays for 3 rows.
+    ``same_units``: whether both list the same units in the same order, if the caller
+    already knows (``None``: find out).
+    """
     after_units = after.votes.index
     before_units = before.votes.index if before is not None else pd.Index([], dtype=str)
-    appeared = tuple(after_units.difference(before_units, sort=False))
-    vanished = tuple(before_units.difference(after_units, sort=False))
+    if before is not None and same_units is None:
+        same_units = before_units is after_units or before_units.equals(after_units)
+    if before is not None and same_units:
+        appeared: tuple[str, ...] = ()
+        vanished: tuple[str, ...] = ()
+    else:
+        appeared = tuple(after_units.difference(before_units, sort=False))
+        vanished = tuple(before_units.difference(after_units, sort=False))
     # Vanished units are reported once as vanished, not cell by cell.
     units = after_units
     parties = after.votes.columns
     if before is not None:
         parties = parties.union(before.votes.columns, sort=False)
-        bv = before.votes.reindex(index=units, columns=parties)
-        bu = before.units.reindex(index=units)
+    a_votes, a_counts, a_rep = _grids(after)
+    if before is not None:
+        b_votes, b_counts, b_rep = _grids(before)
+        bv = b_votes.aligned(units, parties, same_units)
+        bc = b_counts.aligned(units, _COUNTS, same_units)
+        br = b_rep.aligned(units, _REPORTING, same_units)
     else:
-        bv = pd.DataFrame(pd.NA, index=units, columns=parties, dtype="Int64")
-        bu = after.units.iloc[0:0].reindex(index=units)
-    av = after.votes.reindex(columns=parties)
-    cells = _changes(bv.astype("Int64"), av.astype("Int64"), CELL_COLUMNS)
-    counts = [f for f in UNIT_FIGURES if f != "reporting"]
-    figs = _changes(bu[counts].astype("Int64"), after.units[counts].astype("Int64"), FIGURE_COLUMNS)
-    rep = _changes(
-        bu[["reporting"]].astype("Float64"),
-        after.units[["reporting"]].astype("Float64"),
-        FIGURE_COLUMNS,
+        bv = _nothing(len(units), len(parties), np.int64)
+        bc = _nothing(len(units), len(_COUNTS), np.int64)
+        br = _nothing(len(units), 1, np.float64)
+    cells = _changes(
+        bv, a_votes.aligned(units, parties, True), units, parties, CELL_COLUMNS, "Int64"
     )
+    figs = _changes(
+        bc, (a_counts.values, a_counts.missing), units, _COUNTS, FIGURE_COLUMNS, "Int64"
+    )
+    rep = _changes(br, (a_rep.values, a_rep.missing), units, _REPORTING, FIGURE_COLUMNS, "Float64")
     if not rep.empty:
         # Reporting going down is a correction too; keep its own (float) dtype.
         figs = pd.concat(
@@ -129,3 +215,7 @@ def compare(before: Snapshot | None, after: Snapshot) -> Delta:
         appeared=appeared,
         vanished=vanished,
     )
+
+
+def _nothing(rows: int, cols: int, dtype: type) -> tuple[np.ndarray, np.ndarray]:
+    return np.zeros((rows, cols), dtype=dtype), np.ones((rows, cols), dtype=bool)

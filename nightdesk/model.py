@@ -8,11 +8,13 @@ invariants, so code downstream can trust the tables it is given.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
 
+import numpy as np
 import pandas as pd
 
 from nightdesk.errors import FeedError
@@ -33,15 +35,24 @@ MAX_SEATS = 1_000
 #: C0 and C1 control characters: a name is shown on terminals, so it must not carry escape
 #: sequences that move the cursor, clear the screen or set the window title.
 _CONTROL = r"[\x00-\x1f\x7f-\x9f]"
+_HAS_CONTROL = re.compile(_CONTROL)
 REPLACEMENT = "\ufffd"
 
 
 def printable(labels: pd.Index | pd.Series) -> pd.Index | pd.Series:
-    """Labels with control characters replaced by U+FFFD (vectorised)."""
+    """Labels with control characters replaced by U+FFFD (vectorised).
+
+    Names almost never carry control characters, so the check is one regular-expression
+    scan over all the labels joined (C speed); only a hit pays for the per-label replace.
+    """
     if len(labels) == 0:
         return labels
     text = labels.astype(str)
-    if not text.str.contains(_CONTROL, regex=True).any():
+    try:
+        clean = _HAS_CONTROL.search("".join(text.to_numpy(dtype=object))) is None
+    except TypeError:  # a label that is not text after all: take the slow, general path
+        clean = not text.str.contains(_CONTROL, regex=True).any()
+    if clean:
         return labels
     return text.str.replace(_CONTROL, REPLACEMENT, regex=True)
 
@@ -64,14 +75,17 @@ class Race:
     name: str
 
 
-def _empty_units(index: pd.Index) -> pd.DataFrame:
-    units = pd.DataFrame(index=index)
-    for col in UNIT_LABELS:
-        units[col] = pd.Series(pd.NA, index=index, dtype="string")
-    for col in UNIT_COUNTS:
-        units[col] = pd.Series(pd.NA, index=index, dtype="Int64")
-    units["reporting"] = pd.Series(pd.NA, index=index, dtype="Float64")
-    return units
+def _unit_column(
+    given: pd.Series | None, col: str, index: pd.Index
+) -> pd.api.extensions.ExtensionArray:
+    """One column of the units table, typed, in the order of ``index`` (``given`` is)."""
+    dtype = "string" if col in UNIT_LABELS else "Float64" if col == "reporting" else "Int64"
+    column = pd.Series(pd.NA, index=index, dtype=dtype) if given is None else given.astype(dtype)
+    if col == "name":  # a unit with no name is called by its id
+        column = column.fillna(pd.Series(index.to_numpy(dtype=object), index=column.index))
+    if col in UNIT_LABELS:
+        column = printable(column.fillna("")).astype("string").mask(column.isna())
+    return column.array
 
 
 @dataclass(frozen=True, eq=False)
@@ -129,26 +143,30 @@ class Snapshot:
                 f"a vote count is larger than {MAX_COUNT:,}: no real count is", source=source
             )
 
-        table = _empty_units(votes.index)
+        index = votes.index
+        given: dict[str, pd.Series] = {}
         if units is not None:
-            given = units.copy()
-            given.index = pd.Index(printable(given.index.astype(str)), name="unit")
-            if given.index.has_duplicates:
-                dup = given.index[given.index.duplicated()][0]
+            given_index = pd.Index(printable(units.index.astype(str)), name="unit")
+            if given_index.has_duplicates:
+                dup = given_index[given_index.duplicated()][0]
                 raise FeedError(f"unit {dup!r} appears twice", source=source)
-            unknown = set(given.columns) - set(UNIT_COLUMNS)
+            unknown = set(units.columns) - set(UNIT_COLUMNS)
             if unknown:
                 raise ValueError(f"unknown unit columns: {sorted(unknown)}")
-            extra = given.index.difference(votes.index)
+            extra = given_index.difference(index)
             if len(extra):
                 # A unit with figures but no votes yet: keep it, votes not reported.
-                votes = votes.reindex(votes.index.append(extra))
-                table = _empty_units(votes.index)
-            for col in given.columns:
-                table[col] = given[col].reindex(table.index).astype(table[col].dtype)
-        table["name"] = table["name"].fillna(pd.Series(table.index, index=table.index))
-        for col in UNIT_LABELS:
-            table[col] = printable(table[col].fillna("")).astype("string").mask(table[col].isna())
+                votes = votes.reindex(index.append(extra))
+                index = votes.index
+            aligned = units.set_axis(given_index, axis=0)
+            if not given_index.equals(index):
+                aligned = aligned.reindex(index)
+            given = {str(col): aligned[col] for col in aligned.columns}
+        # One constructor call on positional arrays: no per-column index alignment.
+        table = pd.DataFrame(
+            {col: _unit_column(given.get(col), col, index) for col in UNIT_COLUMNS},
+            index=index,
+        )
         counts = table[list(UNIT_COUNTS)]
         if bool((counts < 0).any().any()):
             raise FeedError("unit figures must not be negative", source=source)
@@ -209,7 +227,7 @@ class Snapshot:
         h = hashlib.sha256()
         h.update(repr(self.race).encode())
         for frame in (self.votes, self.units):
-            h.update("\x1f".join(map(str, frame.index)).encode())
+            h.update("\x1f".join(map(str, frame.index.to_numpy(dtype=object))).encode())
             h.update(b"\x1e")
             h.update("\x1f".join(map(str, frame.columns)).encode())
             h.update(b"\x1e")
@@ -221,11 +239,82 @@ class Snapshot:
         return self._content_key
 
     def same_counts(self, other: Snapshot) -> bool:
-        return self.content_key() == other.content_key()
+        """Whether both counted the same (what :meth:`content_key` hashes), compared exactly.
+
+        Cheaper than two keys (no hashing of every cell) and free of collisions; the poller
+        asks this of every poll.
+        """
+        if self is other:
+            return True
+        return (
+            self.race == other.race
+            and self.votes.equals(other.votes)
+            and self.units.equals(other.units)
+        )
+
+    @cached_property
+    def _vote_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        values = np.zeros(self.votes.shape, dtype=np.int64)
+        missing = np.zeros(self.votes.shape, dtype=bool)
+        for i, (_, column) in enumerate(self.votes.items()):
+            values[:, i] = column.array.to_numpy(dtype=np.int64, na_value=0)
+            missing[:, i] = column.array.isna()
+        values.flags.writeable = False
+        missing.flags.writeable = False
+        return values, missing
+
+    def vote_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """The votes as NumPy, computed once: (int64 with ``<NA>`` as 0, True where ``<NA>``).
+
+        Read-only: the engine's hot path (diffs, seats, remaining ballots) works on these
+        instead of going through pandas per call.
+        """
+        return self._vote_arrays
+
+    @cached_property
+    def _figure_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        counts = self.units[list(UNIT_COUNTS)]
+        values = np.zeros(counts.shape, dtype=np.int64)
+        missing = np.zeros(counts.shape, dtype=bool)
+        for i, (_, column) in enumerate(counts.items()):
+            values[:, i] = column.array.to_numpy(dtype=np.int64, na_value=0)
+            missing[:, i] = column.array.isna()
+        values.flags.writeable = False
+        missing.flags.writeable = False
+        return values, missing
+
+    @cached_property
+    def _vote_sums(self) -> tuple[np.ndarray, np.ndarray]:
+        values, missing = self.vote_arrays()
+        # einsum: a plain sum(axis=1) is several times slower on a few columns.
+        sums = np.einsum("ij->i", values)
+        reported = np.einsum("ij->i", (~missing).view(np.uint8), dtype=np.int64)
+        return sums, reported == 0
+
+    def vote_sums(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per unit, computed once: party votes summed (``<NA>`` as 0), and whether no
+        party's votes were reported."""
+        return self._vote_sums
+
+    def figure_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """The unit counts (:data:`UNIT_COUNTS`, in that order) as :meth:`vote_arrays` gives
+        the votes."""
+        return self._figure_arrays
 
     def party_totals(self) -> pd.Series:
         """National votes per party (``Int64``); a party no unit reported is ``<NA>``."""
         return self.votes.sum(axis=0, min_count=1).astype("Int64")
+
+    @cached_property
+    def _unit_valid(self) -> pd.Series:
+        sums, none_reported = self.vote_sums()
+        figures, unknown = self.figure_arrays()
+        blank, valid = UNIT_COUNTS.index("blank"), UNIT_COUNTS.index("valid")
+        summed = sums + figures[:, blank]
+        given = ~unknown[:, valid]
+        out = np.where(given, figures[:, valid], summed)
+        na = ~given & none_reported  # no figure and no party reported
+        return pd.Series(pd.arrays.IntegerArray(out, na), index=self.units.index, name="valid")
 
     def unit_valid(self) -> pd.Series:
         """Valid votes per unit as design.md defines them for thresholds.
@@ -233,9 +322,7 @@ class Snapshot:
         The feed's ``valid`` figure where given (it includes blank ballots), otherwise the
         party votes plus ``blank``.
         """
-        summed = self.votes.sum(axis=1, min_count=1).astype("Int64")
-        summed = summed + self.units["blank"].fillna(0)
-        return self.units["valid"].fillna(summed).astype("Int64")
+        return self._unit_valid.copy(deep=False)
 
     def party_label(self, party: str) -> str:
         short = self.parties.at[party, "short_name"]

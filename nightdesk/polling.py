@@ -163,7 +163,8 @@ class Poller:
             options=source.options,
             headers=response.headers,
         )
-        previous = {r.race_key: r.snapshot for r in state.results}
+        # The last results, not copies: each assess starts from its race's previous result.
+        previous = {r.race_key: r for r in state.results}
         results, changed = await asyncio.to_thread(
             _parse_and_assess, fmt, response.body, ctx, previous, self.config
         )
@@ -247,10 +248,14 @@ def _parse_and_assess(
     fmt: formats.Format,
     body: bytes,
     ctx: ParseContext,
-    previous: dict[str, object],
+    previous: dict[str, RaceResult],
     config: Config,
 ) -> tuple[tuple[RaceResult, ...], bool]:
-    """Parse and compute off the event loop; ``changed`` is false for identical counts."""
+    """Parse and compute off the event loop; ``changed`` is false for identical counts.
+
+    Each race is assessed from its previous result, so only the units that changed are
+    recomputed (``nightdesk.results.assess``).
+    """
     snapshots = formats.parse(fmt, body, ctx)
     if not snapshots:
         raise FetchError("the feed holds no results", source=ctx.source)
@@ -258,13 +263,12 @@ def _parse_and_assess(
     if len(set(keys)) != len(keys):
         raise FeedError("the feed repeats a race", source=ctx.source)
     changed = set(keys) != set(previous) or any(
-        not s.same_counts(previous[k])  # type: ignore[arg-type]
-        for s, k in zip(snapshots, keys, strict=True)
+        not s.same_counts(previous[k].snapshot) for s, k in zip(snapshots, keys, strict=True)
     )
     if not changed:
         return (), False
-    results = tuple(
-        assess(s, previous.get(k), config.election)  # type: ignore[arg-type]
-        for s, k in zip(snapshots, keys, strict=True)
-    )
-    return results, True
+    results = []
+    for s, k in zip(snapshots, keys, strict=True):
+        prior = previous.get(k)
+        results.append(assess(s, prior.snapshot if prior else None, config.election, prior=prior))
+    return tuple(results), True

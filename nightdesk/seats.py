@@ -50,7 +50,7 @@ larger than 2**48 votes are not searched for (``<NA>``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
@@ -115,6 +115,57 @@ class LastSeat:
 
 
 @dataclass(frozen=True)
+class AllocationArrays:
+    """An allocation as arrays (rows = units, columns = parties; −1 = not defined).
+
+    What :func:`allocate` computes before it builds the tables; kept so that the next
+    poll can copy the rows of the units that did not change instead of computing them.
+    """
+
+    won: np.ndarray  # int64 (unit, party)
+    undecided: np.ndarray  # int64 (unit,)
+    eligible: np.ndarray  # bool (unit, party)
+    holder: np.ndarray  # party position (unit,)
+    challenger: np.ndarray  # party position (unit,)
+    votes_needed: np.ndarray  # int64 (unit,)
+    holder_can_lose: np.ndarray  # int64 (unit,)
+    next_seat: np.ndarray  # int64 (unit, party)
+
+    def take(self, rows: np.ndarray) -> AllocationArrays:
+        """These rows, in this order, as new arrays."""
+        return AllocationArrays(
+            **{name: np.take(getattr(self, name), rows, axis=0) for name in _ARRAY_FIELDS}
+        )
+
+    def copy(self) -> AllocationArrays:
+        """New, writable arrays with the same rows."""
+        return AllocationArrays(**{name: getattr(self, name).copy() for name in _ARRAY_FIELDS})
+
+    def put(self, rows: np.ndarray, part: AllocationArrays) -> None:
+        """Overwrite ``rows`` with ``part``'s rows (in place)."""
+        for name in _ARRAY_FIELDS:
+            getattr(self, name)[rows] = getattr(part, name)
+
+    def frozen(self) -> AllocationArrays:
+        """These arrays, made read-only (tables may share their memory)."""
+        for name in _ARRAY_FIELDS:
+            getattr(self, name).flags.writeable = False
+        return self
+
+
+_ARRAY_FIELDS: tuple[str, ...] = (
+    "won",
+    "undecided",
+    "eligible",
+    "holder",
+    "challenger",
+    "votes_needed",
+    "holder_can_lose",
+    "next_seat",
+)
+
+
+@dataclass(frozen=True)
 class Allocation:
     """Seats per unit and party, what could not be decided, and how close the last seat is."""
 
@@ -129,29 +180,48 @@ class Allocation:
         return self.seats.sum(axis=0).astype("int64")
 
     @cached_property
-    def last_seat(self) -> dict[str, LastSeat | None]:
-        """The margin of every unit's last seat (``None`` where no seat is allocated)."""
-        out: dict[str, LastSeat | None] = {}
-        m = self.margins
-        for unit, holder, challenger, needed, lose in zip(
-            m.index,
-            m["holder"],
-            m["challenger"],
-            m["votes_needed"],
-            m["holder_can_lose"],
-            strict=True,
-        ):
-            out[str(unit)] = (
-                None
-                if pd.isna(holder)
-                else LastSeat(
-                    holder=str(holder),
-                    challenger=None if pd.isna(challenger) else str(challenger),
-                    votes_needed=None if pd.isna(needed) else int(needed),
-                    holder_can_lose=None if pd.isna(lose) else int(lose),
-                )
-            )
-        return out
+    def last_seat(self) -> Mapping[str, LastSeat | None]:
+        """The margin of every unit's last seat (``None`` where no seat is allocated).
+
+        A read-only mapping by unit id that builds each entry when asked: a screen that
+        shows one unit does not pay for 20,000.
+        """
+        return _LastSeats(self.margins)
+
+
+class _LastSeats(Mapping[str, "LastSeat | None"]):
+    """``Allocation.last_seat``: unit id → :class:`LastSeat`, made on demand."""
+
+    def __init__(self, margins: pd.DataFrame) -> None:
+        self._m = margins
+        index = margins.index
+        self._keys = index if index.inferred_type in ("string", "empty") else index.astype(str)
+
+    def __getitem__(self, unit: str) -> LastSeat | None:
+        if not isinstance(unit, str):
+            raise KeyError(unit)
+        pos = self._keys.get_loc(unit)
+        if not isinstance(pos, int):
+            raise KeyError(unit)
+        m = self._m
+        holder = m["holder"].iat[pos]
+        if pd.isna(holder):
+            return None
+        challenger = m["challenger"].iat[pos]
+        needed = m["votes_needed"].iat[pos]
+        lose = m["holder_can_lose"].iat[pos]
+        return LastSeat(
+            holder=str(holder),
+            challenger=None if pd.isna(challenger) else str(challenger),
+            votes_needed=None if pd.isna(needed) else int(needed),
+            holder_can_lose=None if pd.isna(lose) else int(lose),
+        )
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys.to_numpy(dtype=object))
+
+    def __len__(self) -> int:
+        return len(self._keys)
 
 
 def divisors(method: str, count: int) -> np.ndarray:
@@ -297,6 +367,23 @@ def allocate(
     ``undecided``. Bad rules and seat counts are a ``ValueError``.
     """
     rules = rules or SeatRules()
+    check_rules(rules)
+    units, parties = votes.index, votes.columns
+    v = _counts(votes.fillna(0).to_numpy(), units, "votes")
+    check_inputs(v, None, units)
+    s = _counts(seats.reindex(units).fillna(0).to_numpy(), units, "seats")
+    check_inputs(None, s, units)
+    val = (
+        _counts(valid.reindex(units).fillna(0).to_numpy(), units, "valid votes")
+        if valid is not None
+        else _rowsum(v)
+    )
+    arrays = allocate_arrays(v, s, val, _national(v, rules, national_valid), rules, margins)
+    return allocation_tables(arrays, units, parties)
+
+
+def check_rules(rules: SeatRules) -> None:
+    """A ``ValueError`` for rules ``allocate`` cannot apply."""
     if rules.method not in METHODS:
         raise ValueError(f"unknown seats method {rules.method!r}")
     if rules.tie not in TIE_RULES:
@@ -305,24 +392,43 @@ def allocate(
         value = getattr(rules, name)
         if not 0 <= value < 1:
             raise ValueError(f"{name} must be a fraction from 0 up to 1, not {value!r}")
-    units, parties = votes.index, votes.columns
-    v = _counts(votes.fillna(0).to_numpy(), units, "votes")
-    if v.size and (v < 0).any():
+
+
+def check_inputs(v: np.ndarray | None, s: np.ndarray | None, units: pd.Index) -> None:
+    """A ``ValueError`` for negative votes or impossible seat counts (whole tables)."""
+    if v is not None and v.size and (v < 0).any():
         bad = units[(v < 0).any(axis=1)][0]
         raise ValueError(f"unit {bad!r}: votes must not be negative")
-    s = _counts(seats.reindex(units).fillna(0).to_numpy(), units, "seats")
-    if (s < 0).any() or (s > MAX_SEATS).any():
+    if s is not None and ((s < 0).any() or (s > MAX_SEATS).any()):
         bad = units[(s < 0) | (s > MAX_SEATS)][0]
         raise ValueError(f"unit {bad!r}: seats must be from 0 to {MAX_SEATS}")
-    val = (
-        _counts(valid.reindex(units).fillna(0).to_numpy(), units, "valid votes")
-        if valid is not None
-        else _rowsum(v)
-    )
-    national = np.broadcast_to(_national(v, rules, national_valid), v.shape)
-    ok = _over_threshold(v, val, national, rules.threshold)
-    n_units, n_parties = v.shape
 
+
+def national_eligible(
+    v: np.ndarray, rules: SeatRules, national_valid: int | None = None
+) -> np.ndarray:
+    """Per party: over the national threshold (all ``True`` without one). The one input of
+    :func:`allocate_arrays` that depends on every unit."""
+    return _national(v, rules, national_valid)
+
+
+def allocate_arrays(
+    v: np.ndarray,
+    s: np.ndarray,
+    val: np.ndarray,
+    national: np.ndarray,
+    rules: SeatRules,
+    margins: bool = True,
+) -> AllocationArrays:
+    """:func:`allocate` on checked arrays: votes (int64, rows = units), seats and valid votes
+    per unit, and the parties over the national threshold (:func:`national_eligible`).
+
+    Every row depends only on its own inputs and on ``national``, so any subset of the units
+    can be allocated alone: that is how a poll recomputes only the units that changed.
+    """
+    national = np.broadcast_to(national, v.shape)
+    ok = _over_threshold(v, val, national, rules.threshold)
+    n_units = len(v)
     won = np.zeros_like(v)
     undecided = np.zeros(n_units, dtype=np.int64)
     margin_cols = {
@@ -345,29 +451,48 @@ def allocate(
             margin_cols[key][idx] = values
         next_seat[idx] = group_next
     undecided = np.where(counted, undecided, s)  # nothing counted yet: every seat is open
+    return AllocationArrays(
+        won=won,
+        undecided=undecided.astype(np.int64),
+        eligible=ok,
+        next_seat=next_seat,
+        **margin_cols,
+    )
 
+
+def allocation_tables(
+    arrays: AllocationArrays, units: pd.Index, parties: pd.Index, *, share: bool = False
+) -> Allocation:
+    """The :class:`Allocation` tables of ``arrays`` (one construction for every path, so a
+    full and an incremental allocation of the same counts are equal, dtypes included).
+
+    ``share``: the seat, eligibility and undecided tables use the arrays' memory instead of
+    a copy (for read-only arrays, see :meth:`AllocationArrays.frozen`).
+    """
+    copy = not share
     names = np.asarray([str(p) for p in parties], dtype=object)
 
     def party_or_none(col: np.ndarray) -> np.ndarray:
         out = np.full(len(col), None, dtype=object)
-        out[col >= 0] = names[col[col >= 0]] if n_parties else None
+        out[col >= 0] = names[col[col >= 0]] if len(parties) else None
         return out
 
     margin_table = pd.DataFrame(
         {
-            "holder": party_or_none(margin_cols["holder"]),
-            "challenger": party_or_none(margin_cols["challenger"]),
-            "votes_needed": _nullable(margin_cols["votes_needed"]),
-            "holder_can_lose": _nullable(margin_cols["holder_can_lose"]),
+            "holder": party_or_none(arrays.holder),
+            "challenger": party_or_none(arrays.challenger),
+            "votes_needed": _nullable(arrays.votes_needed),
+            "holder_can_lose": _nullable(arrays.holder_can_lose),
         },
         index=units,
     )
+    next_seat = arrays.next_seat
     nxt = pd.DataFrame({p: _nullable(next_seat[:, i]) for i, p in enumerate(parties)}, index=units)
     nxt.columns = parties
     return Allocation(
-        seats=pd.DataFrame(won, index=units, columns=parties),
-        undecided=pd.Series(undecided, index=units, dtype="int64"),
-        eligible=pd.DataFrame(ok, index=units, columns=parties),
+        seats=pd.DataFrame(arrays.won, index=units, columns=parties, copy=copy),
+        undecided=pd.Series(arrays.undecided, index=units, dtype="int64", copy=copy),
+        eligible=pd.DataFrame(arrays.eligible, index=units, columns=parties, copy=copy),
         margins=margin_table,
         next_seat=nxt,
     )
