@@ -18,6 +18,7 @@ from nightdesk.changelog import Change, ChangeLog
 from nightdesk.config import Config
 from nightdesk.polling import Poller, SourceState
 from nightdesk.results import RaceResult
+from tui import left_crop
 from tui.bubble_screen import BubbleScreen
 from tui.commands import UnitCommands
 from tui.help_screen import HelpScreen, help_markdown
@@ -75,6 +76,7 @@ class NightdeskApp(App[int]):
         highlight_seconds: float | None = None,
     ) -> None:
         super().__init__()
+        left_crop.install()  # partial updates send only the changed cells (see tui/left_crop)
         self.config = config
         self.poller = poller or Poller(config)
         self._poll = poll
@@ -107,15 +109,16 @@ class NightdeskApp(App[int]):
                 new_changes += self.changelog.record(
                     state.source.name, result.delta, state.health.last_success or self._now()
                 )
-        self.main.show_status(state)
-        if state.changed and state.source.name == self.primary and state.results:
-            result = state.results[0]
-            self.main.show_result(result, new_changes)
-            for screen in self.screen_stack:
-                if isinstance(screen, ProvinceScreen):
-                    screen.show(result, self._unit_changes(screen.unit))
-                elif isinstance(screen, BubbleScreen):
-                    screen.show(result)
+        with self.batch_update():  # one frame a poll, whatever it touches
+            self.main.show_status(state)
+            if state.changed and state.source.name == self.primary and state.results:
+                result = state.results[0]
+                self.main.show_result(result, new_changes)
+                for screen in self.screen_stack:
+                    if isinstance(screen, ProvinceScreen):
+                        screen.show(result, self._unit_changes(screen.unit))
+                    elif isinstance(screen, BubbleScreen):
+                        screen.show(result)
 
     def on_state_arrived(self, message: StateArrived) -> None:
         self.deliver(message.state)

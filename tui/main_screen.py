@@ -53,7 +53,7 @@ class MainScreen(Screen[None]):
                     yield Label("National totals", classes="pane-title")
                     yield PartyPane(id="parties")
                 with Vertical(id="changes-box"):
-                    yield Label("Changes (newest first)", classes="pane-title")
+                    yield Label("Changes", classes="pane-title")
                     yield ChangesPane(zone=e.timezone, id="changes")
         yield StatusBar(
             [s.name for s in self.config.sources], zone=e.timezone, now=self._now, id="status"
@@ -70,7 +70,9 @@ class MainScreen(Screen[None]):
         self.result = result
         self.query_one(ResultsTable).show(result)
         self.query_one(PartyPane).show(result)
-        names = result.snapshot.units["name"].astype(str).to_dict()
+        # Names of the changed units only: a dict of every unit would cost O(units) a poll.
+        units = list(dict.fromkeys(c.unit for c in changes))
+        names = result.snapshot.units["name"].reindex(units).fillna("").astype(str).to_dict()
         self.query_one(ChangesPane).add(changes, names)
 
     def show_status(self, state: SourceState) -> None:

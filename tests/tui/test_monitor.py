@@ -15,11 +15,11 @@ from tui.widgets.status_bar import StatusBar
 
 
 def cell(app, unit: str, column: str) -> str:  # type: ignore[no-untyped-def]
-    return app.main.query_one(ResultsTable).table.get_cell(unit, column).plain
+    return app.main.query_one(ResultsTable).cell_text(unit, column)
 
 
 def status(app) -> str:  # type: ignore[no-untyped-def]
-    return " ".join(str(label.render()) for label in app.main.query_one(StatusBar).children)
+    return " ".join(app.main.query_one(StatusBar).lines_text)
 
 
 async def test_a_poll_that_changes_three_cells_highlights_exactly_those(
@@ -64,7 +64,7 @@ async def test_a_correction_shows_the_down_marker(feed_server: FeedServer) -> No
         assert cell(app, "Kandal", "change") == "▲ +167 !"  # net up, with a correction inside
         lines = app.main.query_one(ChangesPane).lines_text
         assert any("▼ Kandal CPP -230 correction" in line for line in lines)
-        party_lines = [str(lbl.render()) for lbl in app.main.query_one(PartyPane).children]
+        party_lines = app.main.query_one(PartyPane).lines_text
         assert any(line.startswith("CPP") and line.endswith("▼ -230") for line in party_lines)
 
 
@@ -196,7 +196,7 @@ async def test_names_are_data_not_markup(feed_server: FeedServer) -> None:
         await scenario.poll(app)
         await pilot.pause()
         assert cell(app, "[bold red]x[/]", "name") == "[bold red]x[/]"
-        party_lines = [str(lbl.render()) for lbl in app.main.query_one(PartyPane).children]
+        party_lines = app.main.query_one(PartyPane).lines_text
         assert any("[link=http://evil]" in line for line in party_lines)
         await pilot.press("enter")
         await pilot.pause()
@@ -253,26 +253,25 @@ async def test_margin_column_sorts_closest_first_and_back(feed_server: FeedServe
         await scenario.poll(app)
         await pilot.pause()
         table = app.main.query_one(ResultsTable).table
-        order = lambda: [str(k.value) for k in table.rows]  # noqa: E731
-        assert order() == ["Kandal", "Kep", "Takeo"]
+        assert table.rows == ["Kandal", "Kep", "Takeo"]
         assert cell(app, "Kandal", "margin") == "CNRP +885"
         await pilot.press("down", "down")  # cursor on Takeo
         await pilot.press("m")
         await pilot.pause()
-        rows = [table.get_row_at(i)[0].plain for i in range(3)]
+        rows = table.rows
         needed = {u: app.result.allocation.last_seat[u].votes_needed for u in rows}
         assert list(needed.values()) == sorted(needed.values())
-        assert table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value == "Takeo"
+        assert table.cursor_unit == "Takeo"
         # Sorted order survives a poll.
         feed_server.set(scenario.THIRD)
         await scenario.poll(app)
         await pilot.pause()
-        rows = [table.get_row_at(i)[0].plain for i in range(3)]
+        rows = table.rows
         needed = {u: app.result.allocation.last_seat[u].votes_needed for u in rows}
         assert list(needed.values()) == sorted(needed.values())
         await pilot.press("m")
         await pilot.pause()
-        assert [table.get_row_at(i)[0].plain for i in range(3)] == ["Kandal", "Kep", "Takeo"]
+        assert table.rows == ["Kandal", "Kep", "Takeo"]
 
 
 async def test_bubble_screen_lists_closest_seats_and_what_if(feed_server: FeedServer) -> None:
@@ -300,7 +299,7 @@ async def test_bubble_screen_lists_closest_seats_and_what_if(feed_server: FeedSe
 
 async def test_party_pane_shows_decided_and_provisional_seats(feed_server: FeedServer) -> None:
     def party_lines(app) -> list[str]:  # type: ignore[no-untyped-def]
-        return [str(lbl.render()) for lbl in app.main.query_one(PartyPane).children]
+        return app.main.query_one(PartyPane).lines_text
 
     feed_server.set(scenario.feed({"Kandal": (250_000, 340_000, 9_000)}, reporting=0.5))
     app = scenario.app(feed_server.url)

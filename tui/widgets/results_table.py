@@ -1,35 +1,53 @@
-"""The provinces table: one row per unit, updated cell by cell in place.
+"""The provinces table: one row per unit, drawn line by line, resending only changed cells.
 
-Today it wraps Textual's ``DataTable``; its public face (``show``, ``UnitChosen``,
-``cursor_unit``, ``highlighted``, ``HELP``) is what the rest of the app uses, so its insides
-can be replaced by a Line-API widget without touching anything else. Cells are always
-``rich.text.Text``: feed names are data, never markup.
+A Line-API widget (``ScrollView`` + ``render_line``) over ``TableData``'s arrays: only the
+rows on screen are ever turned into text, and a poll refreshes the regions of the cells whose
+values changed, so an update that changes 3 cells sends about 3 cells to the terminal
+whatever the number of units. Changed cells are highlighted (▲, or ▼ for a correction, so
+colour is never needed) and fade together from one timer. Cursor, scroll position, sort and
+filter survive every update: the cursor stays on its unit. Cells are ``Segment`` text, never
+markup: feed names show literally.
+
+Rows are a view of the units: ``_order`` holds the feed positions shown, in display order,
+after the filter (by name) and the sort (by any column); one level of a unit hierarchy is
+meant to be one more step in ``_view``.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
-import pandas as pd
-from rich.text import Text
-from textual.app import ComposeResult
+import numpy as np
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
 from textual.binding import Binding
-from textual.events import Resize
+from textual.geometry import Region, Size
 from textual.message import Message
-from textual.widget import Widget
-from textual.widgets import DataTable
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.timer import Timer
 
 from nightdesk.results import RaceResult
-from tui import board
-from tui.formatting import DOWN, UP, count, net_change, percent
+from tui import board, left_crop
+from tui.formatting import DOWN, UP
+from tui.table_data import LEFT, TableData
 
-HIGHLIGHT = "bold reverse"
-CORRECTION = "bold reverse red"
 SCROLLBAR = 2
-PADDING = 2  # DataTable's cell padding, per column
+PADDING = 2  # one blank cell each side of a column
 FIXED = {"name": 16, "reporting": 5, "leader": 8, "seats": 14, "margin": 12, "change": 11}
 VOTE_WIDTH = 10  # ▲ 999,999 (larger counts lose the arrow, never digits)
+LABELS = {
+    "name": "Unit",
+    "reporting": "Rep.",
+    "leader": "Leader",
+    "seats": "Seats",
+    "margin": "Last seat",
+    "change": "Change",
+}
 
 KEYS = [
     Binding(
@@ -49,27 +67,14 @@ KEYS = [
     Binding("j", "cursor_down", "Down", show=False, id="table.down", tooltip="Cursor down"),
     Binding("k", "cursor_up", "Up", show=False, id="table.up", tooltip="Cursor up"),
 ]
-
-
-class _Table(DataTable[Text]):
-    # Our Enter replaces DataTable's select_cursor, so the Footer shows "Open unit".
-    BINDINGS = KEYS
-
-    def action_open_unit(self) -> None:
-        parent = self.parent
-        if isinstance(parent, ResultsTable):
-            parent.action_choose()
-
-    def action_sort_margin(self) -> None:
-        parent = self.parent
-        if isinstance(parent, ResultsTable):
-            parent.toggle_margin_sort()
-
-
-class _UnitText(Text):
-    """A cell that remembers its row's unit (DataTable's sort key sees only cell values)."""
-
-    unit: str = ""
+MOVES = [
+    Binding("down", "cursor_down", "Down", show=False, id="table.down-arrow"),
+    Binding("up", "cursor_up", "Up", show=False, id="table.up-arrow"),
+    Binding("pagedown", "page_down", "Page down", show=False, id="table.page-down"),
+    Binding("pageup", "page_up", "Page up", show=False, id="table.page-up"),
+    Binding("home", "first", "First unit", show=False, id="table.first"),
+    Binding("end", "last", "Last unit", show=False, id="table.last"),
+]
 
 
 def layout(width: int, parties_wanted: int) -> tuple[int, bool]:
@@ -84,18 +89,88 @@ def layout(width: int, parties_wanted: int) -> tuple[int, bool]:
     return max(1, min(parties_wanted, fits)), False
 
 
-class ResultsTable(Widget):
-    """Units × (reporting, leading parties' votes, leader, seats, change)."""
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    width: int
+    x: int  # first cell of the column on the line, padding included
 
+    @property
+    def left(self) -> bool:
+        return self.key in LEFT
+
+
+def columns_for(
+    parties: tuple[str, ...], labels: dict[str, str], with_leader: bool
+) -> list[Column]:
+    keys = ["name", "reporting", *(f"v:{p}" for p in parties)]
+    keys += ["leader"] if with_leader else []
+    keys += ["seats", "margin", "change"]
+    out, x = [], 0
+    for key in keys:
+        width = VOTE_WIDTH if key.startswith("v:") else FIXED[key]
+        out.append(Column(key, labels.get(key, LABELS.get(key, key)), width, x))
+        x += width + PADDING
+    return out
+
+
+def fit(text: str, width: int, left: bool) -> str:
+    """Exactly ``width`` cells: padded, or cut with an ellipsis (wide characters counted)."""
+    if cell_len(text) > width:
+        return set_cell_size(text, width - 1) + "…" if width > 1 else set_cell_size(text, width)
+    pad = " " * (width - cell_len(text))
+    return text + pad if left else pad + text
+
+
+def _extent(cell: str) -> tuple[int, int]:
+    """Cells ``[start, end)`` of a fitted cell that are not padding (spaces are one cell)."""
+    body = cell.strip(" ")
+    if not body:
+        return 0, 0
+    start = len(cell) - len(cell.lstrip(" "))
+    return start, cell_len(cell) - (len(cell) - len(cell.rstrip(" ")))
+
+
+class ResultsTable(ScrollView, can_focus=True):
+    """Units × (reporting, leading parties' votes, leader, seats, last seat, change)."""
+
+    BINDINGS = [*KEYS, *MOVES]
+    COMPONENT_CLASSES = {
+        "results-table--header",
+        "results-table--cursor",
+        "results-table--changed",
+        "results-table--correction",
+        "results-table--corrected",
+    }
     DEFAULT_CSS = """
-    ResultsTable { height: 1fr; }
-    ResultsTable > DataTable { height: 1fr; }
+    ResultsTable {
+        height: 1fr;
+        background: $surface;
+        color: $foreground;
+        & > .results-table--header { text-style: bold; background: $panel; color: $foreground; }
+        &:ansi > .results-table--header { background: ansi_bright_blue; color: ansi_default; }
+        & > .results-table--cursor {
+            background: $block-cursor-blurred-background;
+            color: $block-cursor-blurred-foreground;
+            text-style: $block-cursor-blurred-text-style;
+        }
+        &:focus > .results-table--cursor {
+            background: $block-cursor-background;
+            color: $block-cursor-foreground;
+            text-style: $block-cursor-text-style;
+        }
+        & > .results-table--changed { text-style: bold reverse; }
+        & > .results-table--correction { text-style: bold reverse; color: $text-error; }
+        & > .results-table--corrected { color: $text-error; }
+    }
     """
     #: What the help screen lists for this widget.
     HELP: list[Binding | tuple[str, str, str]] = [
         ("↑ / ↓", "Move", "Move the cursor one unit"),
         *KEYS,
-        ("PgUp / PgDn", "Page", "Scroll a page"),
+        ("PgUp / PgDn", "Page", "Move a page"),
+        ("Home / End", "First / last", "The first or last unit"),
     ]
 
     class UnitChosen(Message):
@@ -117,222 +192,434 @@ class ResultsTable(Widget):
         self.parties_shown = parties_shown
         self.highlight_seconds = highlight_seconds
         self._clock = clock
-        self._layout: tuple[int, bool] | None = None
-        self._parties: list[str] = []
         self._result: RaceResult | None = None
-        self._shown: dict[tuple[str, str], tuple[str, str]] = {}  # cell → (text, style)
+        self._data: TableData | None = None
+        self._layout: tuple[int, bool] | None = None
+        self._columns: list[Column] = []
+        self._order = np.zeros(0, dtype="int64")  # feed positions, in display order
+        self._row_of = np.zeros(0, dtype="int64")  # feed position → display row (−1: hidden)
+        self._cursor = 0
+        self._sort: str | None = None
+        self._filter = ""
         self._lit: dict[tuple[str, str], float] = {}  # cell → when its highlight ends
         self._marked: set[tuple[str, str]] = set()  # cells showing a ▼ correction
-        self._fade_timer = None
-        self.sorted_by_margin = False
-        self._needed: dict[str, float] = {}
-        self._added = False
+        self._fade_timer: Timer | None = None
+        self._parties: tuple[str, ...] = ()
+        #: display row → (cursor row?, (text, kind) per column) as last drawn
+        self._drawn: dict[int, tuple[bool, tuple[tuple[str, str], ...]]] = {}
 
-    def compose(self) -> ComposeResult:
-        yield _Table(cursor_type="row", zebra_stripes=False)
+    # --- what the rest of the app uses ---------------------------------------------------
 
     @property
-    def table(self) -> DataTable[Text]:
-        return self.query_one(_Table)
+    def table(self) -> ResultsTable:
+        """The focusable table (the widget itself; kept for callers of the old wrapper)."""
+        return self
+
+    @property
+    def row_count(self) -> int:
+        return len(self._order)
+
+    @property
+    def cursor_row(self) -> int:
+        return self._cursor
 
     @property
     def cursor_unit(self) -> str | None:
-        table = self.table
-        if not table.row_count:
+        if self._data is None or not len(self._order):
             return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
-        return str(key.value)
+        return str(self._data.units[self._order[self._cursor]])
+
+    @property
+    def rows(self) -> list[str]:
+        """Unit ids in display order."""
+        return [] if self._data is None else [str(u) for u in self._data.units[self._order]]
 
     @property
     def highlighted(self) -> set[tuple[str, str]]:
         """The (unit, column) cells currently highlighted as changed."""
         return set(self._lit)
 
-    def action_choose(self) -> None:
+    @property
+    def sorted_by(self) -> str | None:
+        return self._sort
+
+    @property
+    def sorted_by_margin(self) -> bool:
+        return self._sort == "margin"
+
+    @property
+    def column_keys(self) -> list[str]:
+        return [c.key for c in self._columns]
+
+    def cell_text(self, unit: str, key: str) -> str:
+        """What a cell shows now, marker included (what a reader sees, without styles)."""
+        assert self._data is not None
+        pos = int(self._data.units.get_loc(unit))
+        return self._look(pos, key)[0]
+
+    def show(self, result: RaceResult) -> None:
+        """Bring the table in line with ``result``: only cells whose values changed are redrawn."""
+        self._result = result
+        now = self._clock()
+        if self._layout is None:
+            self._choose_columns(result)
+        old = self._data
+        data = self._data = TableData.build(result, self._parties)
+        lit = self._light(result, now)
+        if not data.same_shape(old):
+            self._forget_gone(data)
+            self._view(keep=self._unit_at_cursor(old))
+            self.refresh()
+        else:
+            assert old is not None
+            changed = data.changed(old)
+            if self._resorts(changed):
+                self._view(keep=self._unit_at_cursor(old))
+                self.refresh()
+            else:
+                for key, positions in changed.items():
+                    self._refresh_cells(positions, key)
+                for unit, key in lit:
+                    self._refresh_cell(int(data.units.get_loc(unit)), key)
+        self._schedule_fade()
+
+    def sort_by(self, key: str | None) -> None:
+        """Order rows by a column (numbers descending, names A–Z), or ``None`` for the feed's."""
+        if key is not None and key not in self.column_keys:
+            raise KeyError(key)
+        self._sort = key
+        self._reorder()
+
+    def filter_rows(self, text: str) -> None:
+        """Show only units whose name contains ``text`` (case-insensitive); "" shows all."""
+        self._filter = text
+        self._reorder()
+
+    def toggle_margin_sort(self) -> None:
+        """Closest last seats first, or back to the feed's order; the cursor keeps its unit."""
+        self.sort_by(None if self._sort == "margin" else "margin")
+
+    # --- keys -----------------------------------------------------------------------------
+
+    def action_open_unit(self) -> None:
         unit = self.cursor_unit
         if unit is not None:
             self.post_message(self.UnitChosen(unit))
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        event.stop()  # a mouse click on a row
-        self.post_message(self.UnitChosen(str(event.row_key.value)))
+    action_choose = action_open_unit
 
-    def on_resize(self, event: Resize) -> None:
-        if self._result is not None and self._layout != layout(
-            event.size.width, self.parties_shown
-        ):
-            self._rebuild()
+    def action_sort_margin(self) -> None:
+        self.toggle_margin_sort()
 
-    def _columns(self, result: RaceResult) -> None:
-        """Choose the columns for the current width: as many leading parties as fit."""
-        self._layout = layout(self.size.width or 160, self.parties_shown)
-        n_parties, with_leader = self._layout
-        self._parties = board.leading_parties(result, n_parties)
-        table = self.table
-        table.add_column(Text("Unit"), key="name", width=FIXED["name"])
-        table.add_column(Text("Rep.", justify="right"), key="reporting", width=FIXED["reporting"])
-        for p in self._parties:
-            label = Text(result.snapshot.party_label(p), justify="right")
-            table.add_column(label, key=f"v:{p}", width=VOTE_WIDTH)
-        if with_leader:
-            table.add_column(Text("Leader"), key="leader", width=FIXED["leader"])
-        table.add_column(Text("Seats"), key="seats", width=FIXED["seats"])
-        table.add_column(Text("Last seat", justify="right"), key="margin", width=FIXED["margin"])
-        table.add_column(Text("Change", justify="right"), key="change", width=FIXED["change"])
+    def action_cursor_down(self) -> None:
+        self.move_cursor(self._cursor + 1)
 
-    def _rebuild(self) -> None:
-        """New columns for a new width; the cursor stays on its unit."""
-        table, result = self.table, self._result
-        assert result is not None
-        unit = self.cursor_unit
-        with self.app.batch_update():
-            table.clear(columns=True)
-            self._shown.clear()
-            self._columns(result)
-            self._fill(result, changed=set(), corrected=set())
-            if unit is not None and unit in table.rows:
-                table.move_cursor(row=table.get_row_index(unit), animate=False)
+    def action_cursor_up(self) -> None:
+        self.move_cursor(self._cursor - 1)
 
-    def show(self, result: RaceResult) -> None:
-        """Bring the table in line with ``result``: add and drop rows, update changed cells."""
-        self._result = result
-        if not self.table.columns:
-            self._columns(result)
-        changed: set[tuple[str, str]] = set()
-        corrected: set[tuple[str, str]] = set()
-        if result.previous is not None:
-            cells = result.delta.cells
-            for unit, party, corr in zip(
-                cells["unit"], cells["party"], cells["correction"], strict=True
-            ):
-                changed.add((unit, f"v:{party}"))
-                if corr:
-                    corrected.add((unit, f"v:{party}"))
-        with self.app.batch_update():
-            self._fill(result, changed, corrected)
-            if self.sorted_by_margin or result.previous is None or self._added:
-                self._order()
-        if self._lit and self._fade_timer is None:
-            self._fade_timer = self.set_interval(0.5, self._fade)
+    def action_page_down(self) -> None:
+        self.move_cursor(self._cursor + self._page())
 
-    def toggle_margin_sort(self) -> None:
-        """Closest last seats first, or back to the feed's order; the cursor keeps its unit."""
-        self.sorted_by_margin = not self.sorted_by_margin
-        self._order()
+    def action_page_up(self) -> None:
+        self.move_cursor(self._cursor - self._page())
 
-    def _order(self) -> None:
-        """Reorder the rows in place (margin order or the feed's); the cursor keeps its unit."""
-        table, result = self.table, self._result
-        if result is None or not table.row_count:
+    def action_first(self) -> None:
+        self.move_cursor(0)
+
+    def action_last(self) -> None:
+        self.move_cursor(len(self._order) - 1)
+
+    def move_cursor(self, row: int) -> None:
+        """Put the cursor on ``row`` (clamped) and scroll just enough to show it."""
+        if not len(self._order):
             return
-        unit = self.cursor_unit
-        if self.sorted_by_margin:
-            position = {u: self._needed.get(u, float("inf")) for u in result.snapshot.unit_ids}
-        else:
-            position = {u: float(i) for i, u in enumerate(result.snapshot.unit_ids)}
-        # The name cell knows its unit, so the sort key can find the unit's position.
-        table.sort("name", key=lambda cell: position.get(getattr(cell, "unit", ""), 0.0))
-        if unit is not None and unit in table.rows:
-            table.move_cursor(row=table.get_row_index(unit), animate=False)
+        row = max(0, min(row, len(self._order) - 1))
+        if row != self._cursor:
+            self._refresh_row(self._cursor)
+            self._cursor = row
+            self._refresh_row(row)
+        self._show_cursor()
 
-    def _frame(self, result: RaceResult) -> pd.DataFrame:
-        rows = board.unit_rows(result)
-        self._needed = {str(u): float(n) for u, n in rows["votes_needed"].dropna().items()}
-        votes = result.snapshot.votes.reindex(columns=self._parties)
-        values: dict[str, object] = {
-            "name": rows["name"],
-            "reporting": rows["reporting"].map(lambda r: percent(None if r is pd.NA else r)),
-            "leader": rows["leader"],
-            "seats": rows["seats"],
-            "margin": rows["margin"],
-            "change": [
-                net_change(c, bool(k))
-                for c, k in zip(rows["change"], rows["correction"], strict=True)
-            ],
-        }
-        for p in self._parties:
-            values[f"v:{p}"] = votes[p].map(lambda v: count(None if v is pd.NA else v))
-        return pd.DataFrame(values, index=rows.index)
+    def on_click(self, event: events.Click) -> None:
+        """A click on a row opens that unit (the header does nothing)."""
+        if event.y < 1 or self._data is None:
+            return
+        row = int(self.scroll_y) + event.y - 1
+        if row < len(self._order):
+            self.move_cursor(row)
+            self.action_open_unit()
 
-    def _fill(
-        self,
-        result: RaceResult,
-        changed: set[tuple[str, str]],
-        corrected: set[tuple[str, str]],
-    ) -> None:
-        table = self.table
-        frame = self._frame(result)
-        now = self._clock()
-        keys = [str(c.value) for c in table.columns]
-        for gone in [str(k.value) for k in table.rows if str(k.value) not in frame.index]:
-            table.remove_row(gone)  # a unit the feed no longer has: never show stale numbers
-            for key in keys:
-                self._shown.pop((gone, key), None)
-                self._lit.pop((gone, key), None)
-                self._marked.discard((gone, key))
-        for cell in changed:
-            if cell[1] in keys:
-                self._lit[cell] = now + self.highlight_seconds
-                if cell in corrected:
-                    self._marked.add(cell)
-                else:
-                    self._marked.discard(cell)
-        self._added = False
-        for unit in frame.index:
-            if unit not in table.rows:
-                self._added = True
-                table.add_row(
-                    *[self._cell(unit, key, str(frame.at[unit, key]), now) for key in keys],
-                    key=unit,
-                )
+    # --- drawing --------------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        if y == 0:
+            return self._header(width)
+        row = int(self.scroll_y) + y - 1
+        if self._data is None or row >= len(self._order):
+            return Strip.blank(width, self.rich_style)
+        return self._line(row, width)
+
+    def _header(self, width: int) -> Strip:
+        style = self.get_component_rich_style("results-table--header")
+        text = "".join(
+            " " + fit(self._header_label(c), c.width, c.left or c.key == "name") + " "
+            for c in self._columns
+        )
+        return Strip([Segment(text, style)]).adjust_cell_length(width, style)
+
+    def _header_label(self, column: Column) -> str:
+        return f"{column.label} ↓" if column.key == self._sort else column.label
+
+    def _line(self, row: int, width: int) -> Strip:
+        assert self._data is not None
+        pos = int(self._order[row])
+        base = self.rich_style
+        if row == self._cursor:
+            base = base + self.get_component_rich_style("results-table--cursor", partial=True)
+        segments: list[Segment] = []
+        run, run_style = "", base
+
+        def add(text: str, style: Style) -> None:
+            # Neighbours that share a style share a segment: one colour sequence, not many.
+            nonlocal run, run_style
+            if style == run_style:
+                run += text
+                return
+            if run:
+                segments.append(Segment(run, run_style))
+            run, run_style = text, style
+
+        drawn = []
+        for column in self._columns:
+            text, kind = self._look(pos, column.key)
+            cell = fit(text, column.width, column.left)
+            drawn.append((cell, kind))
+            if not kind:
+                add(f" {cell} ", base)
                 continue
-            for key in keys:
-                self._put(unit, key, str(frame.at[unit, key]), now)
+            # The highlight covers the text, not the padding: an update resends less.
+            stripped = cell.strip(" ")
+            lead = len(cell) - len(cell.lstrip(" "))
+            add(" " + cell[:lead], base)
+            add(stripped, base + self.get_component_rich_style(kind, partial=True))
+            add(cell[lead + len(stripped) :] + " ", base)
+        if run:
+            segments.append(Segment(run, run_style))
+        self._drawn[row] = (row == self._cursor, tuple(drawn))
+        return Strip(segments).adjust_cell_length(width, base)
 
-    def _style(self, cell: tuple[str, str], now: float) -> tuple[str, str]:
-        lit = self._lit.get(cell, 0) > now
+    def _look(self, pos: int, key: str) -> tuple[str, str]:
+        """A cell's text with any ▲/▼ marker, and its component class ("" for none).
+
+        Whether a cell is lit is decided by the fade timer alone (not by the clock at
+        drawing time), so what was drawn is always what the terminal shows.
+        """
+        assert self._data is not None
+        text = self._data.text(pos, key)
+        cell = (self._data.ids[pos], key)
+        lit = cell in self._lit
         if cell in self._marked:
-            return (f"{DOWN} ", CORRECTION if lit else "red")
-        if cell[1] == "change":
-            return ("", "")
-        return (f"{UP} ", HIGHLIGHT) if lit else ("", "")
-
-    def _look(self, unit: str, col: str, text: str, now: float) -> tuple[str, str]:
-        """What a cell shows now: its text with any ▲/▼ marker, and its style."""
-        prefix, style = self._style((unit, col), now)
-        if len(prefix) + len(text) > self._width(col):
+            prefix = f"{DOWN} "
+            kind = "results-table--correction" if lit else "results-table--corrected"
+        elif lit:
+            prefix, kind = f"{UP} ", "results-table--changed"
+        else:
+            prefix, kind = "", ""
+        if key == "change" and text.endswith("!"):
+            kind = "results-table--corrected"  # a correction inside the net change
+        width = VOTE_WIDTH if key.startswith("v:") else FIXED.get(key, 99)
+        if prefix and len(prefix) + len(text) > width:
             prefix = ""  # a big number keeps its digits; the style still marks the change
-        if col == "change" and text.endswith("!"):
-            style = "bold red"  # a correction inside the net change
-        return prefix + text, style
+        return prefix + text, kind
 
-    def _cell(self, unit: str, col: str, text: str, now: float) -> Text:
-        shown, style = self._shown[(unit, col)] = self._look(unit, col, text, now)
-        justify = "left" if col in ("name", "leader", "seats") else "right"
-        cell = _UnitText(shown, style=style, justify=justify, no_wrap=True, overflow="ellipsis")
-        cell.unit = unit
-        return cell
+    # --- refreshing only what changed ------------------------------------------------------
 
-    @staticmethod
-    def _width(col: str) -> int:
-        return VOTE_WIDTH if col.startswith("v:") else FIXED.get(col, 99)
+    def _visible_rows(self) -> tuple[int, int]:
+        top = int(self.scroll_y)
+        return top, top + max(self.scrollable_content_region.height - 1, 0)
 
-    def _put(self, unit: str, col: str, text: str, now: float) -> None:
-        if self._shown.get((unit, col)) == self._look(unit, col, text, now):
+    def _refresh_cells(self, positions: np.ndarray, key: str) -> None:
+        column = self._column(key)
+        if column is None or not len(positions):
             return
-        self.table.update_cell(unit, col, self._cell(unit, col, text, now))
+        index = self._columns.index(column)
+        rows = self._row_of[positions]
+        top, bottom = self._visible_rows()
+        for row, pos in zip(rows, positions, strict=True):
+            if top <= row < bottom:
+                self._refresh_extent(int(row), int(pos), column, index, top)
+
+    def _refresh_extent(self, row: int, pos: int, column: Column, index: int, top: int) -> None:
+        """Repaint the part of one cell that differs from what was drawn there."""
+        text, kind = self._look(pos, column.key)
+        new = (fit(text, column.width, column.left), kind)
+        drawn = self._drawn.get(row)
+        start, end = 0, column.width + PADDING
+        if drawn is not None and drawn[0] == (row == self._cursor):
+            old = drawn[1][index]
+            if old == new:
+                return
+            extents = [_extent(cell) for cell, _ in (old, new)]
+            start = 1 + min(a for a, b in extents if b > a) if any(b > a for a, b in extents) else 1
+            end = 1 + max(b for a, b in extents)
+            if end <= start:
+                return
+        self.refresh(Region(column.x + start, row - top + 1, end - start, 1))
+
+    def _refresh_cell(self, pos: int, key: str) -> None:
+        self._refresh_cells(np.array([pos]), key)
+
+    def _refresh_row(self, row: int) -> None:
+        top, bottom = self._visible_rows()
+        if top <= row < bottom:
+            self.refresh(Region(0, row - top + 1, self.scrollable_content_region.width, 1))
+
+    def _column(self, key: str) -> Column | None:
+        for column in self._columns:
+            if column.key == key:
+                return column
+        return None
+
+    # --- highlight and fade -----------------------------------------------------------------
+
+    def _light(self, result: RaceResult, now: float) -> list[tuple[str, str]]:
+        """Highlight the vote cells the engine reports changed (a handful per poll)."""
+        if result.previous is None:
+            return []
+        cells = result.delta.cells
+        shown = set(self._parties)
+        lit = []
+        until = now + self.highlight_seconds
+        for unit, party, correction in zip(
+            cells["unit"], cells["party"], cells["correction"], strict=True
+        ):
+            if party not in shown:
+                continue
+            cell = (str(unit), f"v:{party}")
+            self._lit[cell] = until
+            if correction:
+                self._marked.add(cell)
+            else:
+                self._marked.discard(cell)
+            lit.append(cell)
+        return lit
+
+    def _schedule_fade(self) -> None:
+        if self._fade_timer is not None or not self._lit:
+            return
+        delay = max(min(self._lit.values()) - self._clock(), 0.0)
+        self._fade_timer = self.set_timer(delay + 0.01, self._fade)
 
     def _fade(self) -> None:
-        now = self._clock()
-        done = [cell for cell, until in self._lit.items() if until <= now]
-        if not done:
+        """Every cell due now leaves its highlight in the same frame."""
+        self._fade_timer = None
+        if self._data is None:
             return
-        with self.app.batch_update():
-            for cell in done:
-                del self._lit[cell]
-                text, _ = self._shown[cell]
-                plain = text.removeprefix(f"{UP} ").removeprefix(f"{DOWN} ")
-                self._put(cell[0], cell[1], plain, now)
-        if not self._lit and self._fade_timer is not None:
-            self._fade_timer.stop()
-            self._fade_timer = None
+        now = self._clock() + 0.05  # cells due within a frame leave together
+        due = [cell for cell, until in self._lit.items() if until <= now]
+        for cell in due:
+            del self._lit[cell]
+            if cell[0] in self._data.units:
+                self._refresh_cell(int(self._data.units.get_loc(cell[0])), cell[1])
+        self._schedule_fade()
+
+    def _forget_gone(self, data: TableData) -> None:
+        """Units the feed no longer has lose their highlights (never show stale marks)."""
+        units = set(map(str, data.units))
+        self._lit = {c: t for c, t in self._lit.items() if c[0] in units}
+        self._marked = {c for c in self._marked if c[0] in units}
+
+    # --- rows: filter, sort, cursor --------------------------------------------------------
+
+    def _unit_at_cursor(self, data: TableData | None) -> str | None:
+        if data is None or not len(self._order) or self._cursor >= len(self._order):
+            return None
+        return str(data.units[self._order[self._cursor]])
+
+    def _resorts(self, changed: dict[str, np.ndarray]) -> bool:
+        """Whether the changed columns move rows (and the new order differs)."""
+        if self._sort is None and not self._filter:
+            return False
+        if self._sort not in changed and not (self._filter and "name" in changed):
+            return False
+        return not np.array_equal(self._ordering(), self._order)
+
+    def _ordering(self) -> np.ndarray:
+        data = self._data
+        assert data is not None
+        positions = np.arange(len(data), dtype="int64")
+        if self._filter:
+            names = data.names.astype(str)
+            keep = np.char.find(np.char.lower(names), self._filter.lower()) >= 0
+            positions = positions[keep]
+        if self._sort is not None:
+            keys = data.sort_key(self._sort)[positions]
+            positions = positions[np.argsort(keys, kind="stable")]
+        return positions
+
+    def _view(self, keep: str | None) -> None:
+        """Recompute the rows shown; the cursor stays on unit ``keep`` when it is still shown."""
+        data = self._data
+        assert data is not None
+        self._order = self._ordering()
+        self._drawn.clear()  # rows now hold other units: everything is drawn again
+        self._row_of = np.full(len(data), -1, dtype="int64")
+        self._row_of[self._order] = np.arange(len(self._order))
+        self.virtual_size = Size(self._line_width(), len(self._order) + 1)
+        row = self._cursor
+        if keep is not None and keep in data.units:
+            shown = self._row_of[int(data.units.get_loc(keep))]
+            row = int(shown) if shown >= 0 else row
+        self._cursor = max(0, min(row, len(self._order) - 1))
+        self._show_cursor()
+
+    def _reorder(self) -> None:
+        if self._data is None:
+            return
+        self._view(keep=self.cursor_unit)
+        self.refresh()
+
+    def _show_cursor(self) -> None:
+        """Scroll the least that brings the cursor row into view."""
+        top, bottom = self._visible_rows()
+        if bottom <= top:
+            return
+        if self._cursor < top:
+            self.scroll_to(y=self._cursor, animate=False, immediate=True)
+        elif self._cursor >= bottom:
+            self.scroll_to(y=self._cursor - (bottom - top) + 1, animate=False, immediate=True)
+
+    def _page(self) -> int:
+        return max(self.scrollable_content_region.height - 2, 1)
+
+    # --- columns for the width --------------------------------------------------------------
+
+    def _choose_columns(self, result: RaceResult) -> None:
+        """As many leading parties as fit in the width."""
+        self._layout = layout(self.size.width or 160, self.parties_shown)
+        n_parties, with_leader = self._layout
+        self._parties = tuple(board.leading_parties(result, n_parties))
+        labels = {f"v:{p}": result.snapshot.party_label(p) for p in self._parties}
+        self._columns = columns_for(self._parties, labels, with_leader)
+
+    def _line_width(self) -> int:
+        return sum(c.width + PADDING for c in self._columns)
+
+    def on_resize(self, event: events.Resize) -> None:
+        result = self._result
+        if result is None or self._layout == layout(event.size.width, self.parties_shown):
+            return
+        keep = self.cursor_unit
+        self._choose_columns(result)
+        self._data = TableData.build(result, self._parties)
+        self._view(keep=keep)
+        self.refresh()
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        if round(old_value) != round(new_value):
+            self._drawn.clear()  # a scroll redraws every line
+        super().watch_scroll_y(old_value, new_value)
+
+    def on_mount(self) -> None:
+        left_crop.install()

@@ -1,0 +1,194 @@
+"""The provinces table's data: one result as whole-table arrays, compared array against array.
+
+A poll at 20,000 units must not cost 20,000 Python steps on the event loop. So the table keeps
+numbers, not text: every column is a NumPy array in the feed's unit order, two results are
+compared column by column in one vectorised step, and text is made only for the rows on
+screen, when a line is drawn (``text``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TypeVar
+
+import numpy as np
+import pandas as pd
+
+from nightdesk.results import RaceResult
+from tui.formatting import net_change
+
+T = TypeVar("T", pd.Series, pd.DataFrame)
+
+NONE = -1  # "not reported" / "no such party" in the integer arrays
+
+#: Columns whose text comes from a feed or a party id: left-aligned; numbers are right-aligned.
+LEFT = frozenset({"name", "leader", "seats"})
+
+
+def _ints(values: pd.Series | pd.DataFrame) -> np.ndarray:
+    """Nullable integers as int64 with ``NONE`` for missing (counts are never negative)."""
+    return values.fillna(NONE).to_numpy(dtype="int64", na_value=NONE)
+
+
+def _aligned(frame: T, units: pd.Index, columns: pd.Index | None = None) -> T:
+    """``frame`` on these units (and columns): a reindex only when they differ."""
+    if not (frame.index is units or frame.index.equals(units)):
+        frame = frame.reindex(units)
+    if columns is not None and isinstance(frame, pd.DataFrame):
+        if not (frame.columns is columns or frame.columns.equals(columns)):
+            frame = frame.reindex(columns=columns)
+    return frame
+
+
+@dataclass(frozen=True, eq=False)
+class TableData:
+    """One result as the table shows it; every array is in ``units`` order.
+
+    ``parties`` are the party columns on screen; ``seat_parties`` every party that can win a
+    seat (the seats text names them). Party references are indices into ``seat_parties``.
+    """
+
+    units: pd.Index
+    ids: np.ndarray  # object: the unit ids as str (a NumPy lookup is far cheaper than Index[i])
+    names: np.ndarray  # object: unit names
+    reporting: np.ndarray  # float64, NaN when not reported
+    parties: tuple[str, ...]
+    votes: np.ndarray  # int64 units × parties shown, NONE when not reported
+    seat_parties: tuple[str, ...]
+    leader: np.ndarray  # int64 index into seat_parties, NONE when nothing is counted
+    seats: np.ndarray  # int64 units × seat_parties
+    undecided: np.ndarray  # int64
+    challenger: np.ndarray  # int64 index into seat_parties, NONE when uncontested
+    needed: np.ndarray  # int64 votes the challenger needs, NONE when uncontested
+    change: np.ndarray  # int64 net votes since the last poll
+    correction: np.ndarray  # bool: a count went down in the last poll
+
+    @classmethod
+    def build(cls, result: RaceResult, parties: tuple[str, ...]) -> TableData:
+        snap, alloc = result.snapshot, result.allocation
+        units = snap.votes.index
+        all_votes = snap.votes
+        seat_parties = tuple(str(p) for p in all_votes.columns)
+        filled = _ints(all_votes).clip(min=0)
+        counted = filled.sum(axis=1) > 0
+        leader = np.where(counted, filled.argmax(axis=1), NONE) if len(seat_parties) else None
+        if leader is None:
+            leader = np.full(len(units), NONE, dtype="int64")
+        seats = _aligned(alloc.seats, units, all_votes.columns)
+        undecided = _aligned(alloc.undecided, units).fillna(0)
+        margins = _aligned(alloc.margins, units)
+        needed = _ints(margins["votes_needed"])
+        # Index lookups, not a per-unit map: the challenger's column, -1 (NONE) for none.
+        challenger = pd.Index(seat_parties).get_indexer(
+            margins["challenger"].to_numpy(dtype=object, na_value=None)
+        )
+        contested = (challenger != NONE) & (needed != NONE)
+        change = np.zeros(len(units), dtype="int64")
+        correction = np.zeros(len(units), dtype=bool)
+        cells = result.delta.cells
+        if result.previous is not None and not cells.empty:
+            at = units.get_indexer(cells["unit"])
+            known = at >= 0
+            np.add.at(change, at[known], cells["change"].fillna(0).to_numpy("int64")[known])
+            correction[at[known & cells["correction"].to_numpy(bool)]] = True
+        return cls(
+            units=units,
+            ids=units.astype(str).to_numpy(dtype=object),
+            names=_aligned(snap.units["name"], units).astype(str).to_numpy(dtype=object),
+            reporting=_aligned(snap.units["reporting"], units)
+            .astype("Float64")
+            .to_numpy(dtype="float64", na_value=np.nan),
+            parties=parties,
+            votes=_ints(all_votes.reindex(columns=list(parties))),
+            seat_parties=seat_parties,
+            leader=leader.astype("int64"),
+            seats=_ints(seats).clip(min=0),
+            undecided=undecided.to_numpy(dtype="int64"),
+            challenger=np.where(contested, challenger, NONE),
+            needed=np.where(contested, needed, NONE),
+            change=change,
+            correction=correction,
+        )
+
+    def __len__(self) -> int:
+        return len(self.units)
+
+    def same_shape(self, other: TableData | None) -> bool:
+        """Same units in the same order and the same party columns: cells can be compared."""
+        return (
+            other is not None
+            and self.parties == other.parties
+            and self.seat_parties == other.seat_parties
+            and (self.units is other.units or self.units.equals(other.units))
+        )
+
+    def changed(self, old: TableData) -> dict[str, np.ndarray]:
+        """Per column key, the unit positions whose text may differ from ``old``'s."""
+        out = {
+            "name": self.names != old.names,
+            "reporting": ~(
+                (self.reporting == old.reporting)
+                | (np.isnan(self.reporting) & np.isnan(old.reporting))
+            ),
+            "leader": self.leader != old.leader,
+            "seats": (self.seats != old.seats).any(axis=1) | (self.undecided != old.undecided),
+            "margin": (self.challenger != old.challenger) | (self.needed != old.needed),
+            "change": (self.change != old.change) | (self.correction != old.correction),
+        }
+        for i, party in enumerate(self.parties):
+            out[f"v:{party}"] = self.votes[:, i] != old.votes[:, i]
+        return {key: np.flatnonzero(mask) for key, mask in out.items() if mask.any()}
+
+    # --- text for one cell, made only for rows on screen -------------------------------
+
+    def text(self, pos: int, key: str) -> str:
+        if key == "name":
+            return str(self.names[pos])
+        if key == "reporting":
+            r = self.reporting[pos]
+            return "" if np.isnan(r) else f"{r * 100:.0f}%"
+        if key.startswith("v:"):
+            v = int(self.votes[pos, self.parties.index(key[2:])])
+            return "—" if v == NONE else f"{v:,}"
+        if key == "leader":
+            i = int(self.leader[pos])
+            return "" if i == NONE else self.seat_parties[i]
+        if key == "seats":
+            return self.seats_text(pos)
+        if key == "margin":
+            i = int(self.challenger[pos])
+            return "" if i == NONE else f"{self.seat_parties[i]} +{int(self.needed[pos]):,}"
+        if key == "change":
+            return net_change(int(self.change[pos]), bool(self.correction[pos]))
+        raise KeyError(key)
+
+    def seats_text(self, pos: int) -> str:
+        """``CPP 5·CNRP 6``, with `` ?1`` for seats still tied; empty before any count."""
+        if self.leader[pos] == NONE:
+            return ""
+        row = self.seats[pos]
+        text = "·".join(f"{self.seat_parties[i]} {row[i]}" for i in np.flatnonzero(row))
+        undecided = int(self.undecided[pos])
+        return f"{text} ?{undecided}" if undecided else text
+
+    # --- sort keys (numbers, so any column sorts without making text) -----------------
+
+    def sort_key(self, key: str) -> np.ndarray:
+        """Values that order the units by a column; missing values sort last."""
+        big = np.iinfo("int64").max
+        if key == "name":
+            return pd.Series(self.names).str.casefold().to_numpy(dtype=object)
+        if key == "reporting":
+            return np.where(np.isnan(self.reporting), np.inf, -self.reporting)
+        if key.startswith("v:"):
+            v = self.votes[:, self.parties.index(key[2:])]
+            return np.where(v == NONE, big, -v)
+        if key == "margin":
+            return np.where(self.needed == NONE, big, self.needed)
+        if key == "change":
+            return -np.abs(self.change)
+        if key == "seats":
+            return -self.seats.max(axis=1, initial=0)
+        if key == "leader":
+            return self.leader
+        raise KeyError(key)
