@@ -1,6 +1,8 @@
 """The top line: election name, DEMO — simulated when it is, the time in the election's zone.
 
-HH:MM only: a ticking seconds display would cost a frame a second over SSH.
+HH:MM only: a ticking seconds display would cost a frame a second over SSH. The clock is
+checked every few seconds but written only when the minute changes, and then (a ``LinePane``)
+only the digits that changed.
 """
 
 from __future__ import annotations
@@ -9,12 +11,13 @@ from collections.abc import Callable
 from datetime import datetime, tzinfo
 
 from rich.text import Text
-from textual.widgets import Static
 
 from tui.formatting import clock
+from tui.widgets.line_pane import LinePane
+from tui.widgets.plain import printable
 
 
-class ElectionHeader(Static):
+class ElectionHeader(LinePane):
     DEFAULT_CSS = """
     ElectionHeader { height: 1; width: 100%; background: $primary; color: $text; padding: 0 1; }
     """
@@ -46,8 +49,8 @@ class ElectionHeader(Static):
         self._shown = time
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append("nightdesk ", style="bold")
-        text.append(self.election)
+        text.append(printable(self.election))
         if self.simulated:
             text.append("  DEMO — simulated ", style="bold reverse")
         text.append(f"  {time} {getattr(self.zone, 'key', '')}")
-        self.update(text)
+        self.set_lines([text])

@@ -1,7 +1,8 @@
 """One line per source: ok, stale or failing; the last good poll; the error; the next try.
 
 Re-evaluated every few seconds as well as on each poll, so a source that stops answering
-turns stale on screen even when no poll result arrives.
+turns stale on screen even when no poll result arrives. Drawn by a ``LinePane``: a poll that
+only moves "last good" rewrites those few cells; a recheck that changes nothing writes nothing.
 """
 
 from __future__ import annotations
@@ -10,12 +11,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
 
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.containers import Vertical
-from textual.widgets import Label
 
 from nightdesk.polling import SourceState
 from tui.formatting import clock
+from tui.widgets.line_pane import LinePane
+from tui.widgets.plain import printable
 
 STYLES = {"ok": "green", "waiting": "yellow", "stale": "bold yellow", "failing": "bold red"}
 RECHECK_SECONDS = 5.0
@@ -25,7 +25,7 @@ def status_text(state: SourceState, zone: tzinfo, now: datetime) -> Text:
     h = state.health
     status = h.status(state.source.interval, now)
     text = Text(no_wrap=True, overflow="ellipsis")
-    text.append(f"{state.source.name}: ", style="bold")
+    text.append(f"{printable(state.source.name)}: ", style="bold")
     text.append(status.upper() if status != "ok" else "ok", style=STYLES[status])
     if h.last_success:
         text.append(f" · last good {clock(h.last_success, zone, seconds=True)}")
@@ -33,14 +33,13 @@ def status_text(state: SourceState, zone: tzinfo, now: datetime) -> Text:
         text.append(f" · next try {clock(h.next_attempt, zone, seconds=True)}")
     if h.last_error:
         text.append(" · ")
-        text.append(h.last_error, style="red")
+        text.append(printable(h.last_error), style="red")
     return text
 
 
-class StatusBar(Vertical):
+class StatusBar(LinePane):
     DEFAULT_CSS = """
     StatusBar { height: auto; max-height: 4; }
-    StatusBar > Label { width: 100%; height: 1; }
     """
 
     def __init__(
@@ -51,16 +50,12 @@ class StatusBar(Vertical):
         now: Callable[[], datetime] | None = None,
         id: str | None = None,
     ) -> None:
-        super().__init__(id=id)
+        waiting = [Text(f"{printable(name)}: waiting for the first poll…") for name in names]
+        super().__init__(waiting, id=id)
         self.names = names
         self.zone = zone
         self._now = now or (lambda: datetime.now(UTC))
         self._states: dict[str, SourceState] = {}
-        self._texts: dict[str, Text] = {}
-
-    def compose(self) -> ComposeResult:
-        for i, name in enumerate(self.names):
-            yield Label(Text(f"{name}: waiting for the first poll…"), id=f"status-{i}")
 
     def on_mount(self) -> None:
         self.set_interval(RECHECK_SECONDS, self.recheck)
@@ -75,8 +70,5 @@ class StatusBar(Vertical):
             self._render_line(state)
 
     def _render_line(self, state: SourceState) -> None:
-        i = self.names.index(state.source.name)
-        text = status_text(state, self.zone, self._now())
-        if self._texts.get(state.source.name) != text:
-            self._texts[state.source.name] = text
-            self.query_one(f"#status-{i}", Label).update(text)
+        y = self.names.index(state.source.name)
+        self.set_line(y, status_text(state, self.zone, self._now()))
