@@ -3,6 +3,7 @@ quotient table, how close the last seat is, and the unit's changes through the n
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from datetime import tzinfo
 
 import numpy as np
@@ -21,6 +22,7 @@ from nightdesk.results import RaceResult
 from nightdesk.seats import DIVISOR_METHODS, divisor_values
 from tui.formatting import count, net_change, percent
 from tui.layout import NARROW
+from tui.table_sync import look, sync_table
 from tui.widgets.changes_pane import describe
 
 LAST = "◆"
@@ -95,6 +97,7 @@ class ProvinceScreen(Screen[None]):
         self._header = header
         self._shown_once = False
         self._quotient_rows: list[list[Text]] = []
+        self._shown: dict[str, Hashable] = {}
         self.unit = unit
         self.result = result
         self.changes = changes
@@ -120,28 +123,24 @@ class ProvinceScreen(Screen[None]):
         self.set_class(event.size.width < NARROW, "narrow")
 
     def show(self, result: RaceResult, changes: list[Change]) -> None:
-        """Show (or refresh) the unit; the tables keep where they were scrolled."""
+        """Show (or refresh) the unit in place: only changed cells are redrawn, and the tables
+        keep where they were scrolled."""
         first = not self._shown_once
         self._shown_once = True
-        parties_table = self.query_one("#parties", DataTable)
-        qtable = self.query_one("#quotients", DataTable)
-        scroll = (parties_table.scroll_y, qtable.scroll_y)
         self._show(result, changes)
         if first:
             # Bring the contested rows into view: the last seat and the next in line.
             rows = [i for i, row in enumerate(self._quotient_rows) if _is_marked(row)]
             if rows:
+                qtable = self.query_one("#quotients", DataTable)
                 qtable.scroll_to(y=max(0, max(rows) - 4), animate=False, immediate=True)
-        else:
-            parties_table.scroll_to(y=scroll[0], animate=False, immediate=True)
-            qtable.scroll_to(y=scroll[1], animate=False, immediate=True)
 
     def _show(self, result: RaceResult, changes: list[Change]) -> None:
         self.result, self.changes = result, changes
         unit = self.unit
         snap = result.snapshot
         if unit not in snap.votes.index:
-            self.query_one("#title", Static).update(Text(f"{unit}: no longer in the feed"))
+            self._update("#title", Text(f"{unit}: no longer in the feed"))
             return
         info = snap.units.loc[unit]
         seats = result.seats.get(unit)
@@ -152,70 +151,88 @@ class ProvinceScreen(Screen[None]):
             title.append(f" · {int(seats)} seats")
         if rep is not pd.NA:
             title.append(f" · {percent(float(rep))} reporting")
-        self.query_one("#title", Static).update(title)
+        self._update("#title", title)
 
-        votes = snap.votes.loc[unit]
-        total = int(votes.fillna(0).sum())
-        cells = result.delta.cells
-        mine = cells[cells["unit"] == unit] if result.previous is not None else cells.iloc[0:0]
-        change = mine.groupby("party")["change"].sum()
-        corr = mine.groupby("party")["correction"].any()
-        won = result.allocation.seats.loc[unit]
-        nxt = result.allocation.next_seat.loc[unit]
-        eligible = result.allocation.eligible.loc[unit]
-        table = self.query_one("#parties", DataTable)
-        table.clear(columns=True)
-        for label, just in (
-            ("Party", "left"),
-            ("Votes", "right"),
-            ("Share", "right"),
-            ("Change", "right"),
-            ("Seats", "right"),
-            ("Next seat", "right"),
-        ):
-            table.add_column(Text(label, justify=just))  # type: ignore[arg-type]
-        order = np.argsort(-votes.fillna(-1).astype("int64").to_numpy(), kind="stable")
-        for i in order:
-            p = votes.index[i]
-            v = votes[p]
-            need = nxt[p]
-            need_text = "" if need is pd.NA else f"+{int(need):,}"
-            if total and v is not pd.NA and not eligible[p] and int(v) > 0:
-                need_text = "below threshold"
-            table.add_row(
-                Text(str(snap.parties.at[p, "name"])),
-                Text(count(None if v is pd.NA else v), justify="right"),
-                Text(
-                    percent(int(v) / total, 1) if total and v is not pd.NA else "", justify="right"
-                ),
-                Text(
-                    net_change(int(change.get(p, 0)), bool(corr.get(p, False))),
-                    justify="right",
-                    style="red" if corr.get(p, False) else "",
-                ),
-                Text(str(int(won[p])), justify="right"),
-                Text(need_text, justify="right"),
-            )
+        sync_table(self.query_one("#parties", DataTable), party_columns(), party_rows(result, unit))
         qtable = self.query_one("#quotients", DataTable)
-        qtable.clear(columns=True)
         header, rows = quotient_table(result, unit, self.method)
         self._quotient_rows = rows
-        for h in header:
-            qtable.add_column(Text(h, justify="right"))
-        for row in rows:
-            qtable.add_row(*row)
+        sync_table(
+            qtable,
+            [
+                (f"q:{h}" if i else "divisor", Text(h, justify="right"))
+                for i, h in enumerate(header)
+            ],
+            [(f"d{j}", row) for j, row in enumerate(rows)],
+        )
         qtable.display = bool(rows)
         margin = Text(margin_sentence(result, unit))
         if rows:
             margin.append(f"\n{LAST} last seat given   {NEXT} next quotient in line", style="dim")
-        self.query_one("#margin", Static).update(margin)
+        self._update("#margin", margin)
         names = {unit: str(info["name"])}
         lines = Text("\n").join(
             describe(c, self.zone, names.get(c.unit, c.unit)) for c in reversed(changes)
         )
-        self.query_one("#history-lines", Static).update(
-            lines if changes else Text("No changes since nightdesk started watching.", style="dim")
+        self._update(
+            "#history-lines",
+            lines if changes else Text("No changes since nightdesk started watching.", style="dim"),
         )
+
+    def _update(self, selector: str, text: Text) -> None:
+        """Update a Static only when what it shows changed: an unchanged poll redraws nothing."""
+        if self._shown.get(selector) != (seen := look(text)):
+            self._shown[selector] = seen
+            self.query_one(selector, Static).update(text)
+
+
+def party_columns() -> list[tuple[str, Text]]:
+    """The parties table's columns: (key, label)."""
+    return [
+        ("party", Text("Party", justify="left")),
+        ("votes", Text("Votes", justify="right")),
+        ("share", Text("Share", justify="right")),
+        ("change", Text("Change", justify="right")),
+        ("seats", Text("Seats", justify="right")),
+        ("next", Text("Next seat", justify="right")),
+    ]
+
+
+def party_rows(result: RaceResult, unit: str) -> list[tuple[str, list[Text]]]:
+    """The parties table, keyed by party, most votes first."""
+    snap = result.snapshot
+    votes = snap.votes.loc[unit]
+    total = int(votes.fillna(0).sum())
+    cells = result.delta.cells
+    mine = cells[cells["unit"] == unit] if result.previous is not None else cells.iloc[0:0]
+    change = mine.groupby("party")["change"].sum()
+    corr = mine.groupby("party")["correction"].any()
+    won = result.allocation.seats.loc[unit]
+    nxt = result.allocation.next_seat.loc[unit]
+    eligible = result.allocation.eligible.loc[unit]
+    rows: list[tuple[str, list[Text]]] = []
+    order = np.argsort(-votes.fillna(-1).astype("int64").to_numpy(), kind="stable")
+    for i in order:
+        p = votes.index[i]
+        v = votes[p]
+        need = nxt[p]
+        need_text = "" if need is pd.NA else f"+{int(need):,}"
+        if total and v is not pd.NA and not eligible[p] and int(v) > 0:
+            need_text = "below threshold"
+        row = [
+            Text(str(snap.parties.at[p, "name"])),
+            Text(count(None if v is pd.NA else v), justify="right"),
+            Text(percent(int(v) / total, 1) if total and v is not pd.NA else "", justify="right"),
+            Text(
+                net_change(int(change.get(p, 0)), bool(corr.get(p, False))),
+                justify="right",
+                style="red" if corr.get(p, False) else "",
+            ),
+            Text(str(int(won[p])), justify="right"),
+            Text(need_text, justify="right"),
+        ]
+        rows.append((str(p), row))
+    return rows
 
 
 def _is_marked(row: list[Text]) -> bool:
