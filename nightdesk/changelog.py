@@ -43,7 +43,8 @@ MAX_PER_UNIT = 1_000
 
 
 class ChangeLog:
-    """Recent changes of the night, oldest first, with an index by unit; bounded in memory."""
+    """Recent changes of the night, oldest first, with an index by unit; bounded in memory:
+    at most ``max_entries`` changes in all, of which at most ``max_per_unit`` per unit."""
 
     def __init__(self, max_entries: int = MAX_ENTRIES, max_per_unit: int = MAX_PER_UNIT) -> None:
         self.entries: deque[Change] = deque(maxlen=max_entries)
@@ -75,9 +76,20 @@ class ChangeLog:
                 )
             )
         for entry in new:
+            if len(self.entries) == self.entries.maxlen:
+                self._forget(self.entries[0])
             self.entries.append(entry)
-            self._by_unit[(source, race, entry.unit)].append(entry)
+            self._by_unit[(entry.source, entry.race, entry.unit)].append(entry)
         return new
+
+    def _forget(self, oldest: Change) -> None:
+        """The unit index never outlives the log: memory stays bounded by ``max_entries``."""
+        key = (oldest.source, oldest.race, oldest.unit)
+        history = self._by_unit.get(key)
+        if history and history[0] is oldest:
+            history.popleft()
+            if not history:
+                del self._by_unit[key]
 
     @staticmethod
     def _changes(

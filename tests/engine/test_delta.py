@@ -88,4 +88,7 @@ def test_changelog_skips_the_first_snapshot_and_stays_bounded() -> None:
         log.record("s", compare(a, b), at)
         a = b
     assert len(log) == 3
-    assert [c.after for c in log.for_unit("s", "", "u1")] == [3, 4]
+    # The unit index holds only what the log still holds (u2@3, u1@4, u2@4): bounded memory.
+    assert [c.after for c in log.for_unit("s", "", "u1")] == [4]
+    assert [c.after for c in log.for_unit("s", "", "u2")] == [3, 4]
+    assert sum(len(v) for v in log._by_unit.values()) == len(log)
