@@ -48,7 +48,7 @@ def decode_text(
             f"the feed is not valid {encoding} at byte offset {exc.start}{shown}; {hint}",
             source=source,
         ) from None
-    if not text.strip():
+    if not text or text.isspace():  # as `not text.strip()`, without copying the body
         raise FeedError("empty response (only whitespace)", source=source)
     return text
 
