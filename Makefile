@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
 .PHONY: demo test lint format bench clean help
 
@@ -13,7 +14,7 @@ help:
 	@echo "make test   - install with test extras (if needed) and run the whole test suite"
 	@echo "make lint   - ruff check and format check"
 	@echo "make format - ruff format and autofix"
-	@echo "make bench  - run the benchmarks and print their numbers"
+	@echo "make bench  - run the benchmarks and print their numbers (BENCH_ARGS=--quick: shorter)"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "nightdesk needs Python >= 3.11; set PYTHON=python3.11 or newer")'
@@ -43,8 +44,9 @@ format: $(VENV)/.installed-test
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Numbers on stdout, progress on stderr; the terminal section needs a pty (Linux /proc).
 bench: $(VENV)/.installed-test
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build dist *.egg-info
