@@ -34,9 +34,12 @@ def _aligned(frame: T, units: pd.Index, columns: pd.Index | None = None) -> T:
     """``frame`` on these units (and columns): a reindex only when they differ."""
     if not (frame.index is units or frame.index.equals(units)):
         frame = frame.reindex(units)
-    if columns is not None and isinstance(frame, pd.DataFrame):
-        if not (frame.columns is columns or frame.columns.equals(columns)):
-            frame = frame.reindex(columns=columns)
+    if (
+        columns is not None
+        and isinstance(frame, pd.DataFrame)
+        and not (frame.columns is columns or frame.columns.equals(columns))
+    ):
+        frame = frame.reindex(columns=columns)
     return frame
 
 
@@ -69,11 +72,17 @@ class TableData:
         units = snap.votes.index
         all_votes = snap.votes
         seat_parties = tuple(str(p) for p in all_votes.columns)
-        filled = _ints(all_votes).clip(min=0)
-        counted = filled.sum(axis=1) > 0
-        leader = np.where(counted, filled.argmax(axis=1), NONE) if len(seat_parties) else None
-        if leader is None:
+        # The snapshot's own arrays (made once, on the poller's thread): no pandas per poll.
+        filled, missing = snap.vote_arrays()
+        sums, _ = snap.vote_sums()
+        if len(seat_parties):
+            leader = np.where(sums > 0, filled.argmax(axis=1), NONE)
+        else:
             leader = np.full(len(units), NONE, dtype="int64")
+        shown = all_votes.columns.get_indexer(list(parties))
+        # A shown party the feed dropped (-1) shows as not reported, never as another column.
+        gone = (shown < 0)[None, :]
+        votes = np.where(missing[:, shown] | gone, NONE, filled[:, shown]) if len(shown) else None
         seats = _aligned(alloc.seats, units, all_votes.columns)
         undecided = _aligned(alloc.undecided, units).fillna(0)
         margins = _aligned(alloc.margins, units)
@@ -99,7 +108,7 @@ class TableData:
             .astype("Float64")
             .to_numpy(dtype="float64", na_value=np.nan),
             parties=parties,
-            votes=_ints(all_votes.reindex(columns=list(parties))),
+            votes=votes if votes is not None else np.zeros((len(units), 0), dtype="int64"),
             seat_parties=seat_parties,
             leader=leader.astype("int64"),
             seats=_ints(seats).clip(min=0),

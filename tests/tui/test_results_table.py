@@ -220,3 +220,17 @@ async def test_twenty_thousand_units_update_touches_only_what_changed() -> None:
         await pilot.pause()
         assert table.cursor_unit == "U19999"
         assert table.cell_text("U19999", "v:FUNCINPEC").startswith("▲")
+
+
+async def test_a_party_the_feed_drops_shows_as_not_reported() -> None:
+    clock = Clock()
+    app = TableApp(clock)
+    async with app.run_test(size=(160, 20)) as pilot:
+        table = app.query_one(ResultsTable)
+        first = snapshot(votes(3))
+        table.show(assess(first, None, ELECTION))
+        fewer = Snapshot.build(source="t", votes=first.votes.drop(columns="CPP"), units=first.units)
+        table.show(assess(fewer, first, ELECTION))
+        await pilot.pause()
+        assert table.cell_text("U000", "v:CPP") in ("—", "▼ —")
+        assert table.cell_text("U000", "v:CNRP") == f"{first.votes.at['U000', 'CNRP']:,}"
