@@ -60,3 +60,37 @@ def test_bubble_screen(snap_compare, feed_server: FeedServer, size: tuple[int, i
         await pilot.pause()
 
     assert snap_compare(scenario.app(feed_server.url), terminal_size=size, run_before=run)
+
+
+KHMER = ["ភ្នំពេញ", "កណ្តាល", "Bắc Ninh", "Ñuñoa", "[bold]Kep[/]", "Siem Reap"]
+
+
+def _table_night():  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    from tests.tui.test_results_table import Clock, Night, TableApp
+
+    clock = Clock()
+    votes = np.arange(len(KHMER) * 3).reshape(-1, 3) * 1_000 + 5_000
+    return TableApp(clock), clock, Night(votes, KHMER)
+
+
+@pytest.mark.parametrize("faded", [False, True], ids=["highlighted", "faded"])
+def test_results_table_highlight_and_fade(snap_compare, faded: bool) -> None:  # type: ignore[no-untyped-def]
+    """Khmer, Vietnamese and Spanish names aligned; changed cells lit, then plain (▼ stays)."""
+    from tui.widgets.results_table import ResultsTable
+
+    app, clock, night = _table_night()
+
+    async def run(pilot: Pilot) -> None:
+        table = app.query_one(ResultsTable)
+        table.show(night.result)
+        table.show(night.next({(0, 0): 1_234, (1, 2): -200, (4, 1): 7}))
+        table.focus()
+        await pilot.press("down", "down")
+        if faded:
+            clock.now += 10
+            table._fade()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(100, 12), run_before=run)
