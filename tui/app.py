@@ -18,7 +18,7 @@ from nightdesk.changelog import Change, ChangeLog
 from nightdesk.config import Config
 from nightdesk.polling import Poller, SourceState
 from nightdesk.results import RaceResult
-from tui import left_crop
+from tui import launch, left_crop
 from tui.bubble_screen import BubbleScreen
 from tui.commands import UnitCommands
 from tui.help_screen import HelpScreen, help_markdown
@@ -94,8 +94,15 @@ class NightdeskApp(App[int]):
     async def on_mount(self) -> None:
         await self.push_screen(self.main)
         self.poller.subscribe(lambda state: self.post_message(StateArrived(state)))
-        if self._poll:
-            await self.poller.start()
+
+        async def after_first_frame() -> None:
+            launch.resume()  # the collector, paused by the CLI for the launch
+            # The first poll after the first frame: its HTTP client (TLS setup), fetch and
+            # parse would otherwise hold the first frame back by ~0.1-0.2 s.
+            if self._poll and self.is_running:  # not once the app began shutting down
+                await self.poller.start()
+
+        self.call_after_refresh(after_first_frame)
 
     async def on_unmount(self) -> None:
         await self.poller.stop()

@@ -7,7 +7,6 @@ command line or config. Errors a person can fix are one line on stderr, never a 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import csv
 import json
 import logging
@@ -18,9 +17,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+# Only light modules here: the engine (pandas) and Textual load when a command needs them,
+# so `--help`, `--version` and usage errors answer at once.
 from nightdesk import __version__
-from nightdesk import config as config_mod
 from nightdesk.errors import ConfigError
+from tui import launch
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 DEMO_PORT = 8765
@@ -112,8 +113,14 @@ def _seed(text: str) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Before NumPy loads: its OpenBLAS starts a thread per core that spins ~0.1 s of CPU after
+    # the import, on a core the launch needs. nightdesk does no BLAS work (integer arrays
+    # only), so one thread loses nothing; a value the user set is kept.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     args = _parser().parse_args(argv)
     _log_to_file(os.environ.get("NIGHTDESK_LOG"))
+    if args.command is None or (args.command == "demo" and not args.feed_only):
+        launch.pause()  # the app resumes it after its first frame (see tui/launch.py)
     try:
         if args.command == "snapshot":
             path = args.snapshot_config or args.config
@@ -144,6 +151,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_FAILED
+    finally:
+        launch.resume(freeze=False)  # if the app never drew its first frame
 
 
 def _log_to_file(path: str | None) -> None:
@@ -158,6 +167,8 @@ def _log_to_file(path: str | None) -> None:
 
 
 def _monitor(path: Path | None) -> int:
+    from nightdesk import config as config_mod
+
     if path is None:
         default = config_mod.default_path()
         if not default.exists():
@@ -202,6 +213,9 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _snapshot(path: Path, fmt: str) -> int:
+    import asyncio
+
+    from nightdesk import config as config_mod
     from nightdesk.polling import Poller
     from nightdesk.report import snapshot_document
 

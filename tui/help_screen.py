@@ -8,7 +8,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Markdown
 
 INTRO = """\
 # nightdesk — keys
@@ -58,5 +57,9 @@ class HelpScreen(ModalScreen[None]):
         self.markdown = markdown
 
     def compose(self) -> ComposeResult:
+        # Imported here: Markdown (markdown-it, pygments) costs ~50 ms at launch, and only
+        # `?` needs it.
+        from textual.widgets import Markdown
+
         with VerticalScroll():
             yield Markdown(self.markdown)

@@ -74,7 +74,8 @@ class DemoFeedServer:
         self.speed = float(speed)
         self.seed = seed
         self.log = log
-        self.night = Night(seed)
+        self._night: Night | None = None  # built on first use: see `night`
+        self._night_lock = threading.Lock()
         self._clock = clock
         self._started_at: float | None = None
         self._wall_started_at = 0.0
@@ -83,6 +84,22 @@ class DemoFeedServer:
         self._stopped = threading.Event()
         self._bodies: dict[tuple[str, int], bytes] = {}
         self._lock = threading.Lock()
+
+    @property
+    def night(self) -> Night:
+        """The simulated night, built on first use (by the first request, usually).
+
+        Building it takes ~40 ms of CPU; ``nightdesk demo`` starts the feed before the
+        monitor, whose first frame must not wait for it. The night's clock starts at
+        :meth:`start` whenever it is built: the night is a pure function of the seed.
+        """
+        night = self._night
+        if night is None:
+            with self._night_lock:
+                if self._night is None:
+                    self._night = Night(self.seed)
+                night = self._night
+        return night
 
     @property
     def url(self) -> str:
