@@ -29,6 +29,8 @@ def _line(cells: tuple[str, str, str, str, str], style: str = "") -> Text:
     text.append(votes.rjust(WIDTHS[1]))
     text.append(share.rjust(WIDTHS[2]))
     text.append(seats.rjust(WIDTHS[3]))
+    if len(change) >= WIDTHS[4]:  # "▲ +32,875": keep a blank between the seats and the change
+        change = change.replace(" ", "", 1)
     text.append(change.rjust(WIDTHS[4]))
     return text
 
