@@ -388,3 +388,11 @@ async def test_changes_pane_keeps_the_newest_line_in_view_across_a_resize() -> N
             await pilot.pause()
             rows = [pane.render_line(y).text.strip() for y in range(pane.size.height)]
             assert f"line {30 + size[1]}" in rows, size
+
+
+def test_party_line_keeps_a_blank_before_a_long_change() -> None:
+    from tui.widgets.party_pane import _line
+
+    for change in ("▲ +3,875", "▲ +32,875", "▲ +157,296", "▼ -230"):
+        line = _line(("CNRP", "463,463", "48.6%", "0+65", change)).plain
+        assert "0+65 " in line and line.endswith(change[-5:])

@@ -29,8 +29,12 @@ def _line(cells: tuple[str, str, str, str, str], style: str = "") -> Text:
     text.append(votes.rjust(WIDTHS[1]))
     text.append(share.rjust(WIDTHS[2]))
     text.append(seats.rjust(WIDTHS[3]))
-    if len(change) >= WIDTHS[4]:  # "▲ +32,875": keep a blank between the seats and the change
+    # Keep a blank between the seats and the change: "▲ +32,875" → "▲+32,875" → "▲157,296"
+    # (the arrow already gives the sign).
+    if len(change) >= WIDTHS[4]:
         change = change.replace(" ", "", 1)
+    if len(change) >= WIDTHS[4]:
+        change = change[0] + change[2:]
     text.append(change.rjust(WIDTHS[4]))
     return text
 
