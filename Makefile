@@ -22,15 +22,22 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # The stamps record what was installed; pyproject.toml changing means installing again.
+# An editable install leaves our own modules uncompiled; compiling them at install time saves
+# ~0.1 s of every launch where the environment forbids writing bytecode (PYTHONDONTWRITEBYTECODE).
+COMPILE = $(BIN)/python -m compileall -q adapters nightdesk tui
+
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
+	@$(COMPILE)
 	@touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@$(COMPILE)
 	@touch $@ $(VENV)/.installed
 
 demo: $(VENV)/.installed
+	@$(COMPILE)
 	$(BIN)/nightdesk demo
 
 test: $(VENV)/.installed-test
@@ -46,6 +53,7 @@ format: $(VENV)/.installed-test
 
 # Numbers on stdout, progress on stderr; the terminal section needs a pty (Linux /proc).
 bench: $(VENV)/.installed-test
+	@$(COMPILE)
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 clean:
