@@ -15,9 +15,19 @@ import pandas as pd
 from adapters.fast_table import Column, FastTable, check_mapping
 from adapters.spans import Decline
 from nightdesk.formats import ColumnMap
-from nightdesk.model import MAX_COUNT, MAX_SEATS
+from nightdesk.model import MAX_COUNT, MAX_SEATS, strings, typed_frame
 
 _LABELS = ("name", "parent")
+#: The dtype pandas infers for a list of strings (``str`` in pandas 3), found once: giving
+#: it skips the inference, which costs more than building a small table.
+_TEXT = pd.Index(["x"]).dtype
+
+
+def _text_index(labels: list[str], name: str | None = None) -> pd.Index:
+    """``pd.Index(labels)`` of strings, as inferred (the unit ids: ``.astype(str)`` too)."""
+    if not labels:
+        return pd.Index(labels, name=name, dtype=object).astype(str)
+    return pd.Index(labels, name=name, dtype=_TEXT)
 
 
 def _ids(column: Column) -> tuple[np.ndarray, list[str]]:
@@ -51,7 +61,7 @@ def _array(
 ) -> pd.api.extensions.ExtensionArray:
     if texts is not None:
         table = np.array([*texts, None], dtype=object)
-        return pd.array(table[np.where(missing, len(texts), values)], dtype="string")
+        return strings(table[np.where(missing, len(texts), values)])
     if values.dtype.kind == "f":
         return pd.arrays.FloatingArray(values.astype(np.float64), missing.copy())
     return pd.arrays.IntegerArray(values.astype(np.int64), missing.copy())
@@ -97,19 +107,23 @@ def long_tables(table: FastTable, columns: ColumnMap) -> tuple[pd.DataFrame, pd.
         data[cells], absent[cells] = counts, not_given
         data, absent = data.reshape(shape), absent.reshape(shape)
     data, absent = np.ascontiguousarray(data.T), np.ascontiguousarray(absent.T)
-    index = pd.Index(unit_ids, name="unit", dtype=object).astype(str)
-    votes = pd.DataFrame(
-        {party: pd.arrays.IntegerArray(data[k], absent[k]) for k, party in enumerate(party_ids)},
-        index=index,
-        columns=party_ids,
+    index = _text_index(unit_ids, "unit")
+    # Each column a row of the fresh transposed arrays: nothing else holds them.
+    votes = typed_frame(
+        [pd.arrays.IntegerArray(data[k], absent[k]) for k in range(len(party_ids))],
+        _text_index(party_ids),
+        index,
     )
     first_rows = np.flatnonzero(unit_codes > np.maximum.accumulate(np.r_[-1, unit_codes[:-1]]))
-    figures = pd.DataFrame(index=index)
+    figures: dict[str, pd.api.extensions.ExtensionArray] = {}
     for role, name in columns.optional.items():
         values, missing, texts = _figure(table.column(name), role)
         unit_values, unit_missing = _per_unit(values, missing, unit_codes, first_rows)
         figures[role] = _array(unit_values, unit_missing, texts)
-    return votes, figures
+    if not figures:
+        return votes, pd.DataFrame(index=index)
+    # One constructor call: adding columns one by one costs a frame operation each.
+    return votes, typed_frame(list(figures.values()), _text_index(list(figures)), index)
 
 
 def _party_columns(table: FastTable, columns: ColumnMap) -> list[str]:
@@ -130,18 +144,16 @@ def wide_tables(table: FastTable, columns: ColumnMap) -> tuple[pd.DataFrame, pd.
     _, unit_ids = _ids(table.column(columns.unit))
     if len(unit_ids) != table.rows:
         raise Decline  # a unit with two rows
-    index = pd.Index(unit_ids, name="unit", dtype=object).astype(str)
+    index = _text_index(unit_ids, "unit")
     parties = _party_columns(table, columns)
-    votes = pd.DataFrame(
-        {party: pd.arrays.IntegerArray(*table.column(party).whole(MAX_COUNT)) for party in parties},
-        index=index,
-        columns=parties,
+    votes = typed_frame(
+        [pd.arrays.IntegerArray(*table.column(party).whole(MAX_COUNT)) for party in parties],
+        _text_index(parties),
+        index,
     )
-    figures = pd.DataFrame(
-        {
-            role: _array(*_figure(table.column(name), role))
-            for role, name in columns.optional.items()
-        },
-        index=index,
-    )
-    return votes, figures
+    if not columns.optional:
+        return votes, pd.DataFrame(index=index)
+    figures = [
+        _array(*_figure(table.column(name), role)) for role, name in columns.optional.items()
+    ]
+    return votes, typed_frame(figures, _text_index(list(columns.optional)), index)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from nightdesk.model import UNIT_FIGURES, Snapshot
+from nightdesk.model import UNIT_FIGURES, Snapshot, typed_frame
 
 CELL_COLUMNS = ["unit", "party", "before", "after", "change", "correction"]
 FIGURE_COLUMNS = ["unit", "figure", "before", "after", "change", "correction"]
@@ -128,16 +128,29 @@ def _changes(
     change = np.where(a_na, 0, a) - np.where(b_na, 0, b)
     correction = ~b_na & (a_na | (a < b))
     masked = pd.arrays.FloatingArray if value_dtype == "Float64" else pd.arrays.IntegerArray
-    return pd.DataFrame(
-        {
-            columns[0]: pd.Index(rows.to_numpy(dtype=object)[r], dtype=object).astype(str),
-            columns[1]: pd.Index(cols.to_numpy(dtype=object)[c], dtype=object).astype(str),
-            "before": masked(b, b_na),
-            "after": masked(a, a_na),
-            "change": masked(change, np.zeros(len(r), dtype=bool)),
-            "correction": correction,
-        }
+    return typed_frame(
+        [
+            pd.Index(rows.to_numpy(dtype=object)[r], dtype=object).astype(str).array,
+            pd.Index(cols.to_numpy(dtype=object)[c], dtype=object).astype(str).array,
+            masked(b, b_na),
+            masked(a, a_na),
+            masked(change, np.zeros(len(r), dtype=bool)),
+            correction,
+        ],
+        _labels(columns),
+        pd.RangeIndex(len(r)),
     )
+
+
+_LABELS: dict[tuple[str, ...], pd.Index] = {}
+
+
+def _labels(columns: list[str]) -> pd.Index:
+    """``pd.Index(columns)``, inferred once (inference costs more than a small table)."""
+    key = tuple(columns)
+    if key not in _LABELS:
+        _LABELS[key] = pd.Index(columns)
+    return _LABELS[key].copy()
 
 
 _COUNTS = pd.Index([f for f in UNIT_FIGURES if f != "reporting"])

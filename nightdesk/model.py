@@ -37,6 +37,12 @@ MAX_SEATS = 1_000
 _CONTROL = r"[\x00-\x1f\x7f-\x9f]"
 _HAS_CONTROL = re.compile(_CONTROL)
 REPLACEMENT = "\ufffd"
+# Column labels of the units and parties tables, made once (inferring an Index's dtype from
+# a list of strings costs more than building the table); each table gets its own copy.
+_UNIT_COLUMN_INDEX = pd.Index(UNIT_COLUMNS)
+#: The dtype pandas infers for a list of strings (``str`` in pandas 3).
+_TEXT = _UNIT_COLUMN_INDEX.dtype
+_PARTY_COLUMN_INDEX = pd.Index(PARTY_COLUMNS)
 
 
 def printable(labels: pd.Index | pd.Series) -> pd.Index | pd.Series:
@@ -75,17 +81,136 @@ class Race:
     name: str
 
 
-def _unit_column(
-    given: pd.Series | None, col: str, index: pd.Index
+def _text_index(labels: list[str]) -> pd.Index:
+    """``pd.Index(labels)`` for a list of strings, without inferring the dtype."""
+    return pd.Index(labels, dtype=_TEXT) if labels else pd.Index(labels)
+
+
+def typed_frame(
+    arrays: list[np.ndarray | pd.api.extensions.ExtensionArray],
+    columns: pd.Index | list[str],
+    index: pd.Index,
+) -> pd.DataFrame:
+    """A DataFrame whose columns are ``arrays``, used as they are (not copied).
+
+    For 1-D arrays already of their final dtype (NumPy of a non-object dtype, or pandas
+    extension arrays) that nothing else writes to. The public constructor checks and
+    copies each column, which on a small table costs more than the poll's arithmetic;
+    the frame is the same (same dtypes and blocks).
+    """
+    return pd.DataFrame._from_arrays(arrays, columns=columns, index=index, verify_integrity=False)
+
+
+def column_arrays(frame: pd.DataFrame) -> list[pd.api.extensions.ExtensionArray | np.ndarray]:
+    """Each column's array, in order (``[c.array for _, c in frame.items()]`` without making
+    a Series per column)."""
+    return list(frame._iter_column_arrays())
+
+
+def _stack(
+    columns: list[pd.api.extensions.ExtensionArray], rows: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Int64 columns as one int64 table (``<NA>`` as 0) and its not-given mask."""
+    if columns and all(type(c) is pd.arrays.IntegerArray for c in columns):
+        # The masked arrays' own buffers, stacked (copies): no per-column conversion.
+        values = np.stack([c._data for c in columns], axis=1).astype(np.int64, copy=False)
+        missing = np.stack([c._mask for c in columns], axis=1)
+        values[missing] = 0
+        return values, missing
+    values = np.zeros((rows, len(columns)), dtype=np.int64)
+    missing = np.zeros((rows, len(columns)), dtype=bool)
+    for i, column in enumerate(columns):
+        values[:, i] = column.to_numpy(dtype=np.int64, na_value=0)
+        missing[:, i] = column.isna()
+    return values, missing
+
+
+def _read_only(arrays: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    for a in arrays:
+        a.flags.writeable = False
+    return arrays
+
+
+Column = pd.api.extensions.ExtensionArray | np.ndarray
+
+
+def _astype(column: Column, dtype: str) -> pd.api.extensions.ExtensionArray:
+    """``column`` converted as ``Series.astype`` converts it."""
+    return pd.Series(column, dtype=column.dtype, copy=False).astype(dtype).array
+
+
+def _figure_column(given: Column | None, col: str, rows: int) -> pd.api.extensions.ExtensionArray:
+    """A number column of the units table, typed (``given`` is in the table's order)."""
+    masked = pd.arrays.FloatingArray if col == "reporting" else pd.arrays.IntegerArray
+    if given is None:
+        if col == "reporting":
+            return pd.arrays.FloatingArray(np.full(rows, np.nan), np.ones(rows, dtype=bool))
+        return pd.arrays.IntegerArray(np.ones(rows, dtype=np.int64), np.ones(rows, dtype=bool))
+    dtype = "Float64" if col == "reporting" else "Int64"
+    if type(given) is masked and given.dtype == dtype:  # the caller's: copy, as astype would
+        return given.copy()
+    return _astype(given, dtype)
+
+
+def _label_column(
+    given: Column | None, fill: np.ndarray | None, rows: int
 ) -> pd.api.extensions.ExtensionArray:
-    """One column of the units table, typed, in the order of ``index`` (``given`` is)."""
-    dtype = "string" if col in UNIT_LABELS else "Float64" if col == "reporting" else "Int64"
-    column = pd.Series(pd.NA, index=index, dtype=dtype) if given is None else given.astype(dtype)
-    if col == "name":  # a unit with no name is called by its id
-        column = column.fillna(pd.Series(index.to_numpy(dtype=object), index=column.index))
-    if col in UNIT_LABELS:
-        column = printable(column.fillna("")).astype("string").mask(column.isna())
-    return column.array
+    """A text column, typed and printable; missing labels are taken from ``fill`` if given."""
+    if given is None:
+        values = np.full(rows, pd.NA, dtype=object)
+    else:  # a copy of the cells (they are written below)
+        if not (isinstance(given.dtype, pd.StringDtype) and given.dtype.na_value is pd.NA):
+            given = _astype(given, "string")
+        values = np.array(given.to_numpy(dtype=object, na_value=pd.NA))
+    if fill is not None:
+        values = np.where(pd.isna(values), fill, values)
+    missing = pd.isna(values)
+    present = values[~missing] if missing.any() else values
+    # One scan of all the labels joined (C speed); only a hit pays for the per-label replace.
+    if len(present) and _HAS_CONTROL.search("".join(present)) is not None:
+        values[~missing] = [_HAS_CONTROL.sub(REPLACEMENT, text) for text in present]
+    values[missing] = pd.NA
+    return strings(values)
+
+
+def strings(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """``pd.array(values, dtype="string")`` for an object array of str and missing values,
+    without the copy (``values`` may be changed: pass an array of your own)."""
+    dtype = pd.StringDtype()
+    return dtype.construct_array_type()._from_sequence(values, dtype=dtype)
+
+
+def _party_table(
+    parties: pd.DataFrame | Mapping[str, Party] | None, index: pd.Index
+) -> pd.DataFrame:
+    """The parties table for the vote columns ``index``: each party's name (its id when the
+    feed gives none), short name and colour."""
+    given: dict[str, Column] = {}
+    if isinstance(parties, Mapping):
+        parties = pd.DataFrame(
+            [(p.id, p.name, p.short_name, p.colour) for p in parties.values()],
+            columns=["id", *PARTY_COLUMNS],
+        ).set_index("id")
+    if parties is not None:
+        ids = index.astype(str)
+        given = {
+            col: parties[col].reindex(ids).astype("string").array
+            for col in PARTY_COLUMNS
+            if col in parties.columns
+        }
+    n = len(index)
+    table = {
+        "name": _label_column(given.get("name"), index.to_numpy(dtype=object), n),
+        "short_name": _label_column(given.get("short_name"), None, n),
+        "colour": _colour_column(given.get("colour"), n),
+    }
+    return typed_frame(list(table.values()), _PARTY_COLUMN_INDEX.copy(), index)
+
+
+def _colour_column(given: Column | None, rows: int) -> pd.api.extensions.ExtensionArray:
+    if given is None:
+        return strings(np.full(rows, pd.NA, dtype=object))
+    return given.copy()
 
 
 @dataclass(frozen=True, eq=False)
@@ -122,29 +247,41 @@ class Snapshot:
         published_at: datetime | None = None,
         race: Race | None = None,
     ) -> Snapshot:
-        """Normalise and check the three tables; raise :class:`FeedError` if they lie."""
-        votes = votes.copy()
-        votes.index = pd.Index(printable(votes.index.astype(str)), name="unit")
-        votes.columns = pd.Index(printable(pd.Index([str(c) for c in votes.columns])), name="party")
-        if votes.index.has_duplicates:
-            dup = votes.index[votes.index.duplicated()][0]
+        """Normalise and check the three tables; raise :class:`FeedError` if they lie.
+
+        The checks run on NumPy arrays read once per column (a DataFrame-wide comparison
+        costs a millisecond even on a few rows), and the arrays are kept for
+        :meth:`vote_arrays` and :meth:`figure_arrays`.
+        """
+        index = pd.Index(printable(votes.index.astype(str)), name="unit")
+        parties_index = pd.Index(
+            printable(_text_index([str(c) for c in votes.columns.tolist()])), name="party"
+        )
+        if index.has_duplicates:
+            dup = index[index.duplicated()][0]
             raise FeedError(f"unit {dup!r} appears twice", source=source)
-        if votes.columns.has_duplicates:
-            dup = votes.columns[votes.columns.duplicated()][0]
+        if parties_index.has_duplicates:
+            dup = parties_index[parties_index.duplicated()][0]
             raise FeedError(f"party {dup!r} appears twice", source=source)
-        try:
-            votes = votes.astype("Int64")
-        except (TypeError, ValueError) as exc:
-            raise FeedError(f"votes must be whole numbers ({exc})", source=source) from exc
-        if bool((votes < 0).any().any()):
+        columns = column_arrays(votes)
+        if all(isinstance(a, pd.arrays.IntegerArray) and a.dtype == "Int64" for a in columns):
+            votes = votes.copy()  # already typed: astype would only copy again
+        else:
+            try:
+                votes = votes.astype("Int64")
+            except (TypeError, ValueError) as exc:
+                raise FeedError(f"votes must be whole numbers ({exc})", source=source) from exc
+            columns = column_arrays(votes)
+        votes.index, votes.columns = index, parties_index
+        vote_arrays = _stack(columns, len(index))
+        if bool((vote_arrays[0] < 0).any()):
             raise FeedError("votes must not be negative", source=source)
-        if bool((votes > MAX_COUNT).any().any()):
+        if bool((vote_arrays[0] > MAX_COUNT).any()):
             raise FeedError(
                 f"a vote count is larger than {MAX_COUNT:,}: no real count is", source=source
             )
 
-        index = votes.index
-        given: dict[str, pd.Series] = {}
+        given: dict[str, Column] = {}
         if units is not None:
             given_index = pd.Index(printable(units.index.astype(str)), name="unit")
             if given_index.has_duplicates:
@@ -153,66 +290,59 @@ class Snapshot:
             unknown = set(units.columns) - set(UNIT_COLUMNS)
             if unknown:
                 raise ValueError(f"unknown unit columns: {sorted(unknown)}")
-            extra = given_index.difference(index)
+            same = given_index.equals(index)
+            extra = given_index[:0] if same else given_index.difference(index)
             if len(extra):
                 # A unit with figures but no votes yet: keep it, votes not reported.
                 votes = votes.reindex(index.append(extra))
                 index = votes.index
-            aligned = units.set_axis(given_index, axis=0)
-            if not given_index.equals(index):
-                aligned = aligned.reindex(index)
-            given = {str(col): aligned[col] for col in aligned.columns}
-        # One constructor call on positional arrays: no per-column index alignment.
-        table = pd.DataFrame(
-            {col: _unit_column(given.get(col), col, index) for col in UNIT_COLUMNS},
-            index=index,
-        )
-        counts = table[list(UNIT_COUNTS)]
-        if bool((counts < 0).any().any()):
+                vote_arrays = None
+            aligned = units
+            if not (same or given_index.equals(index)):
+                aligned = units.set_axis(given_index, axis=0).reindex(index)
+            given = dict(zip(map(str, aligned.columns), column_arrays(aligned), strict=True))
+        n = len(index)
+        ids = index.to_numpy(dtype=object)
+        table: dict[str, pd.api.extensions.ExtensionArray] = {}
+        counts: list[pd.api.extensions.ExtensionArray] = []
+        for col in UNIT_COLUMNS:
+            if col in UNIT_LABELS:
+                table[col] = _label_column(given.get(col), ids if col == "name" else None, n)
+            else:
+                table[col] = _figure_column(given.get(col), col, n)
+                if col != "reporting":
+                    counts.append(table[col])
+        figures, unknown_figures = _stack(counts, n)
+        if bool((figures < 0).any()):
             raise FeedError("unit figures must not be negative", source=source)
-        if bool((counts > MAX_COUNT).any().any()):
+        if bool((figures > MAX_COUNT).any()):
             raise FeedError(f"a unit figure is larger than {MAX_COUNT:,}", source=source)
-        if bool((table["seats"] > MAX_SEATS).any()):
-            unit = table.index[(table["seats"] > MAX_SEATS).fillna(False)][0]
+        over = figures[:, UNIT_COUNTS.index("seats")] > MAX_SEATS
+        if bool(over.any()):
+            unit = index[over][0]
             raise FeedError(
                 f"unit {unit!r} has more than {MAX_SEATS:,} seats; no electoral unit has",
                 source=source,
             )
-        rep = table["reporting"]
+        rep = table["reporting"].to_numpy(dtype=np.float64, na_value=np.nan)
         if bool(((rep < 0) | (rep > 1)).any()):
             raise FeedError("reporting must be a fraction between 0 and 1", source=source)
+        unit_table = typed_frame(list(table.values()), _UNIT_COLUMN_INDEX.copy(), index)
 
-        ptable = pd.DataFrame(
-            {c: pd.Series(pd.NA, index=votes.columns, dtype="string") for c in PARTY_COLUMNS},
-            index=votes.columns,
-        )
-        if isinstance(parties, Mapping):
-            parties = pd.DataFrame(
-                [(p.id, p.name, p.short_name, p.colour) for p in parties.values()],
-                columns=["id", *PARTY_COLUMNS],
-            ).set_index("id")
-        if parties is not None:
-            for col in PARTY_COLUMNS:
-                if col in parties.columns:
-                    ptable[col] = (
-                        parties[col].reindex(ptable.index.astype(str)).astype("string").values
-                    )
-        ptable["name"] = ptable["name"].fillna(pd.Series(ptable.index, index=ptable.index))
-        for col in ("name", "short_name"):
-            ptable[col] = (
-                printable(ptable[col].fillna("")).astype("string").mask(ptable[col].isna())
-            )
-        ptable.index.name = "party"
-
-        return cls(
+        snapshot = cls(
             source=source,
             fetched_at=fetched_at or datetime.now(UTC),
             published_at=published_at,
             votes=votes,
-            units=table,
-            parties=ptable,
+            units=unit_table,
+            parties=_party_table(parties, votes.columns),
             race=race,
         )
+        # The arrays were read for the checks: keep them for the engine (cached_property).
+        if vote_arrays is not None:
+            snapshot.__dict__["_vote_arrays"] = _read_only(vote_arrays)
+        snapshot.__dict__["_figure_arrays"] = _read_only((figures, unknown_figures))
+        return snapshot
 
     @property
     def unit_ids(self) -> list[str]:

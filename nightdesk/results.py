@@ -81,10 +81,11 @@ class RaceResult:
 def unit_seats(snapshot: Snapshot, election: ElectionConfig) -> pd.Series:
     """Seats per unit: the feed's figure, else ``[election.seats]`` by unit id, then name."""
     seats = snapshot.units["seats"].copy()
-    if election.seats:
-        by_id = pd.Series(snapshot.units.index, index=snapshot.units.index).map(election.seats)
-        by_name = snapshot.units["name"].map(election.seats)
-        seats = seats.fillna(by_id.astype("Int64")).fillna(by_name.astype("Int64"))
+    if not election.seats and seats.dtype == "Int64":  # astype would only copy again
+        return seats
+    by_id = pd.Series(snapshot.units.index, index=snapshot.units.index).map(election.seats)
+    by_name = snapshot.units["name"].map(election.seats)
+    seats = seats.fillna(by_id.astype("Int64")).fillna(by_name.astype("Int64"))
     return seats.astype("Int64")
 
 

@@ -59,7 +59,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from nightdesk.model import MAX_SEATS
+from nightdesk.model import MAX_SEATS, typed_frame
 
 Method = Literal["dhondt", "sainte-lague", "sainte-lague-modified", "hare", "droop", "fptp"]
 TieRule = Literal["more-votes", "undecided"]
@@ -297,7 +297,7 @@ def _pick(
     if cols == 0:
         return finite, np.maximum(n, 0) - candidates
     srt = -np.sort(-keys, axis=1)
-    cut = srt[np.arange(rows), np.clip(n - 1, 0, cols - 1)]
+    cut = srt[np.arange(rows), _clip(n - 1, 0, cols - 1)]
     cut = np.where(few | none, np.inf, cut)[:, None]
     sure = keys > cut * (1 + 1e-12)
     near = finite & ~sure & (keys >= cut * (1 - 1e-12))
@@ -487,8 +487,7 @@ def allocation_tables(
         index=units,
     )
     next_seat = arrays.next_seat
-    nxt = pd.DataFrame({p: _nullable(next_seat[:, i]) for i, p in enumerate(parties)}, index=units)
-    nxt.columns = parties
+    nxt = typed_frame([_nullable(next_seat[:, i]) for i in range(len(parties))], parties, units)
     return Allocation(
         seats=pd.DataFrame(arrays.won, index=units, columns=parties, copy=copy),
         undecided=pd.Series(arrays.undecided, index=units, dtype="int64", copy=copy),
@@ -512,6 +511,11 @@ def _counts(values: np.ndarray, units: pd.Index, what: str) -> np.ndarray:
         raise ValueError(f"unit {units[rows][0]!r}: {what} must be whole numbers")
     # Exact for counts past 2**53 too, where the float could round.
     return values.astype(np.int64) if values.dtype == object else f.astype(np.int64)
+
+
+def _clip(a: np.ndarray, lo: object, hi: object) -> np.ndarray:
+    """``np.clip`` without its per-call overhead (a few µs, paid dozens of times per unit)."""
+    return np.minimum(np.maximum(a, lo), hi)
 
 
 def _rowsum(a: np.ndarray) -> np.ndarray:
@@ -613,7 +617,7 @@ class _Group:
         if method == "fptp":
             ahead = _rowsum((v >= vp[:, None]) & others)  # equal votes: still a tie
             return (k <= 0) | ((k == 1) & okp & (ahead + 1 <= seats))
-        kk = np.clip(k, 1, seats)
+        kk = _clip(k, 1, seats)
         den = self.d[kk - 1]  # the divisor of p's k-th quotient, vp / den
         n = np.maximum(vp, 1)[:, None]
         t = v * den[:, None]  # other's quotient v / d(i) beats it ⇔ d(i)·vp < v·den
@@ -741,7 +745,7 @@ class _Group:
             starts = np.empty((n, 0), dtype=np.int64)
         starts = np.concatenate([np.ones((n, 1), dtype=np.int64), starts], axis=1)
         ends = np.concatenate([starts[:, 1:] - 1, x_max[:, None]], axis=1)
-        guess = np.clip(guess, 1, x_max)
+        guess = _clip(guess, 1, x_max)
 
         # The guess is the answer if it holds and the window before it does not.
         fast = np.flatnonzero(guess <= ends[:, 0])
@@ -802,7 +806,7 @@ class _Group:
             again, _ = self._remainder_steps(
                 unit[redo], party[redo], k[redo], sign, start=a_r, over=over
             )
-            guess[redo] = np.clip(again, a_r, seg_b[redo])
+            guess[redo] = _clip(again, a_r, seg_b[redo])
         if window == 1:
             out[rest] = _gallop(lambda i, x: test(rest[i], x), a - 1, b, guess[rest])
             return out
@@ -824,7 +828,7 @@ class _Group:
         """Divisor of each party's next quotient (0) or last winning one (−1)."""
         if self.rules.method == "fptp":
             return np.full(self.v.shape, _SCALE, dtype=np.int64)
-        return self.d[np.clip(self.won + offset, 0, len(self.d) - 1)]
+        return self.d[_clip(self.won + offset, 0, len(self.d) - 1)]
 
     def _holders(self) -> tuple[np.ndarray, np.ndarray]:
         """Per unit, the party with the lowest winning entry, and the lowest among the
@@ -835,7 +839,7 @@ class _Group:
             # Remainder winners first; then, where every seat went by whole quotas, the
             # parties with seats, by their remainders.
             tier = np.where(self.extra, 0, np.where(won > 0, 1, 2))
-            q = np.where(won > 0, self.rem, np.iinfo(np.int64).max).astype(float)
+            q = np.where(won > 0, self.rem, _NONE).astype(float)
             order = np.lexsort((v, q, tier), axis=-1)
             finite = won > 0
         else:
@@ -912,7 +916,7 @@ class _Group:
             # Holder and challenger are picked by floating-point quotients, which tell all
             # distinct quotients apart while votes × divisor stay under 2**52.
             exact &= self.v[unit].max(axis=1) * int(self.d.max()) < 2**52
-        x = np.clip(x, 1, _X_MAX if sign > 0 else v[unit, party])
+        x = _clip(x, 1, _X_MAX if sign > 0 else v[unit, party])
         if sign > 0 and self.rules.threshold > 0:
             # A party under the threshold first has to rise over it: the closed forms hold
             # from there on (they counted it as over), so the answer is the later of both.
@@ -1169,7 +1173,7 @@ def _divisors_under(
     the next one has d·n == t (integers, n > 0): a floating-point estimate made exact by
     integer comparisons."""
     step = int(d[min(2, seats)] - d[min(1, seats - 1)]) or _SCALE
-    c = np.clip(np.ceil((t / n - d[min(1, seats - 1)]) / step) + 1, 0, seats).astype(np.int64)
+    c = _clip(np.ceil((t / n - d[min(1, seats - 1)]) / step) + 1, 0, seats).astype(np.int64)
     top = seats - 1
     while True:  # the estimate is off by at most one or two
         down = (c > 0) & (np.take(d, np.maximum(c - 1, 0)) * n >= t)
@@ -1231,7 +1235,7 @@ def _gallop(test: Tester, lo: np.ndarray, hi: np.ndarray, guess: np.ndarray) -> 
     n = len(lo)
     down = np.zeros(n, dtype=bool)
     up = np.zeros(n, dtype=bool)
-    g = np.clip(guess, lo + 1, hi)
+    g = _clip(guess, lo + 1, hi)
     idx = np.flatnonzero(g < hi)
     hit = test(idx, g[idx])
     hi[idx[hit]], lo[idx[~hit]] = g[idx[hit]], g[idx[~hit]]
@@ -1244,7 +1248,7 @@ def _gallop(test: Tester, lo: np.ndarray, hi: np.ndarray, guess: np.ndarray) -> 
             return hi
         low, high, s, d, u = lo[idx], hi[idx], step[idx], down[idx], up[idx]
         probe = np.where(d, high - s, np.where(u, low + s, low + (high - low) // 2))
-        probe = np.clip(probe, low + 1, high - 1)
+        probe = _clip(probe, low + 1, high - 1)
         hit = test(idx, probe)
         hi[idx] = np.where(hit, probe, high)
         lo[idx] = np.where(hit, low, probe)
@@ -1258,7 +1262,7 @@ def _settle(
     """Elementwise, the smallest x in lo … hi where the monotone ``cond`` holds, from a
     guess that is close (a float formula); ``_NONE`` where it holds nowhere."""
     hi_arr = np.broadcast_to(np.asarray(hi, dtype=np.int64), guess.shape)
-    x = np.clip(np.asarray(guess, dtype=np.float64), lo, hi_arr).astype(np.int64)
+    x = _clip(np.asarray(guess, dtype=np.float64), lo, hi_arr).astype(np.int64)
     for _ in range(64):
         up = ~cond(x) & (x < hi_arr)
         down = (x > lo) & cond(np.maximum(x - 1, lo))
