@@ -64,6 +64,10 @@ def _auth_headers(source: SourceConfig) -> dict[str, str]:
     return headers
 
 
+#: Chunks read between two turns given to the event loop (httpx reads up to 64 KiB a chunk).
+YIELD_EVERY = 16
+
+
 async def fetch(
     client: httpx.AsyncClient, source: SourceConfig, validators: Validators | None = None
 ) -> Response:
@@ -107,6 +111,10 @@ async def _fetch_http(
                     if size > source.max_bytes:
                         raise _too_big(source)
                     chunks.append(chunk)
+                    if len(chunks) % YIELD_EVERY == 0:
+                        # A fast local feed is always readable, so the read loop would never
+                        # give the event loop a turn: let the screen breathe every ~1 MB.
+                        await asyncio.sleep(0)
                 return Response(
                     b"".join(chunks),
                     response.status_code,
