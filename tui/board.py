@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from nightdesk.results import RaceResult
 
@@ -38,6 +39,20 @@ def leading_parties(result: RaceResult, limit: int) -> list[str]:
     return [str(totals.index[i]) for i in order[:limit]]
 
 
+def net_changes(result: RaceResult, by: str, labels: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+    """Votes gained since the last poll per label (``by`` = "unit" or "party"), and whether a
+    count went down among them; zeros for the first snapshot."""
+    change = np.zeros(len(labels), dtype="int64")
+    corrected = np.zeros(len(labels), dtype=bool)
+    cells = result.delta.cells
+    if result.previous is not None and not cells.empty:
+        at = labels.get_indexer(cells[by])
+        known = at >= 0
+        np.add.at(change, at[known], cells["change"].fillna(0).to_numpy("int64")[known])
+        corrected[at[known & cells["correction"].to_numpy(bool)]] = True
+    return change, corrected
+
+
 def party_lines(result: RaceResult) -> list[PartyLine]:
     """National lines, most votes first (NumPy over whole columns: a few µs per party)."""
     snap = result.snapshot
@@ -49,14 +64,7 @@ def party_lines(result: RaceResult) -> list[PartyLine]:
     grand = int(totals.sum())
     seats = result.allocation.seats.reindex(columns=parties, fill_value=0).to_numpy().sum(axis=0)
     decided = result.decided.reindex(columns=parties, fill_value=0).to_numpy().sum(axis=0)
-    change = np.zeros(len(parties), dtype="int64")
-    corrected = np.zeros(len(parties), dtype=bool)
-    cells = result.delta.cells
-    if result.previous is not None and not cells.empty:
-        at = parties.get_indexer(cells["party"])
-        known = at >= 0
-        np.add.at(change, at[known], cells["change"].fillna(0).to_numpy("int64")[known])
-        corrected[at[known & cells["correction"].to_numpy(bool)]] = True
+    change, corrected = net_changes(result, "party", parties)
     names = snap.parties["name"].reindex(parties).to_numpy(dtype=object)
     lines = []
     for i in np.argsort(-totals, kind="stable"):

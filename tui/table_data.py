@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from nightdesk.results import RaceResult
+from tui import board
 from tui.formatting import net_change
 
 T = TypeVar("T", pd.Series, pd.DataFrame)
@@ -92,14 +93,7 @@ class TableData:
             margins["challenger"].to_numpy(dtype=object, na_value=None)
         )
         contested = (challenger != NONE) & (needed != NONE)
-        change = np.zeros(len(units), dtype="int64")
-        correction = np.zeros(len(units), dtype=bool)
-        cells = result.delta.cells
-        if result.previous is not None and not cells.empty:
-            at = units.get_indexer(cells["unit"])
-            known = at >= 0
-            np.add.at(change, at[known], cells["change"].fillna(0).to_numpy("int64")[known])
-            correction[at[known & cells["correction"].to_numpy(bool)]] = True
+        change, correction = board.net_changes(result, "unit", units)
         return cls(
             units=units,
             ids=units.astype(str).to_numpy(dtype=object),
