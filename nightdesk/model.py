@@ -37,6 +37,14 @@ MAX_SEATS = 1_000
 _CONTROL = r"[\x00-\x1f\x7f-\x9f]"
 _HAS_CONTROL = re.compile(_CONTROL)
 REPLACEMENT = "\ufffd"
+
+
+def printable_text(text: str) -> str:
+    """One string with control characters replaced by U+FFFD (config and error text that never
+    passes through a Snapshot: source names, messages quoting a feed)."""
+    return _HAS_CONTROL.sub(REPLACEMENT, text)
+
+
 # Column labels of the units and parties tables, made once (inferring an Index's dtype from
 # a list of strings costs more than building the table); each table gets its own copy.
 _UNIT_COLUMN_INDEX = pd.Index(UNIT_COLUMNS)
