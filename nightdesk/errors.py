@@ -52,7 +52,16 @@ class FeedError(NightdeskError):
 
 
 class FetchError(FeedError):
-    """The feed's bytes could not be had: network, HTTP status, file system, size cap."""
+    """The feed's bytes could not be had: network, HTTP status, file system, size cap.
+
+    ``retry_after``: seconds the server asked us to wait (HTTP ``Retry-After``), if it did.
+    """
+
+    def __init__(
+        self, message: str, *, source: str | None = None, retry_after: float | None = None
+    ) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, source=source)
 
 
 class ConfigError(NightdeskError):

@@ -10,6 +10,7 @@ import asyncio
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
 import httpx
 
@@ -40,6 +41,23 @@ class Response:
     @property
     def validators(self) -> Validators:
         return Validators(self.headers.get("etag"), self.headers.get("last-modified"))
+
+
+def retry_after(value: str | None, now: datetime) -> float | None:
+    """Seconds from an HTTP ``Retry-After`` (delta-seconds or an HTTP date); None if absent
+    or not understood (a bad header must not stop the backoff working)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max((when - now).total_seconds(), 0.0)
 
 
 def new_client() -> httpx.AsyncClient:
@@ -97,9 +115,13 @@ async def _fetch_http(
                         b"", 304, datetime.now(UTC), dict(response.headers), not_modified=True
                     )
                 if response.status_code >= 400:
+                    wait = retry_after(response.headers.get("retry-after"), datetime.now(UTC))
+                    asked = f"; it asks to wait {wait:,.0f} s" if wait is not None else ""
                     raise FetchError(
-                        f"HTTP {response.status_code} {response.reason_phrase} from {where}",
+                        f"HTTP {response.status_code} {response.reason_phrase} from {where}"
+                        + asked,
                         source=source.name,
+                        retry_after=wait,
                     )
                 declared = response.headers.get("content-length")
                 if declared and declared.isdigit() and int(declared) > source.max_bytes:

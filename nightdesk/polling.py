@@ -31,6 +31,9 @@ Status = Literal["waiting", "ok", "stale", "failing"]
 #: A source is stale when its last good poll is older than this many intervals.
 STALE_AFTER_INTERVALS = 3
 MAX_BACKOFF = 300.0
+#: A server's Retry-After is honoured up to this many seconds (a results night cannot wait an
+#: hour because a cache said so; the status line shows the next try either way).
+MAX_RETRY_AFTER = 900.0
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,7 @@ class Poller:
         self._queues: list[asyncio.Queue[SourceState]] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._validators: dict[str, Validators] = {}
+        self._asked_wait: dict[str, float] = {}  # source → seconds its server asked us to wait
         self._wake: dict[str, asyncio.Event] = {}
         self.states: dict[str, SourceState] = {s.name: SourceState(s) for s in config.sources}
 
@@ -124,6 +128,9 @@ class Poller:
             results, changed = await self._digest(source, state, response)
         except FeedError as exc:
             new = self._failed(state, now, exc.describe(with_source=False))
+            wait = getattr(exc, "retry_after", None)
+            if wait is not None:
+                self._asked_wait[source.name] = min(wait, MAX_RETRY_AFTER)
         except Exception as exc:  # a bug must not stop the night: record it, keep polling
             log.exception("unexpected error polling %s", source.name)  # to the log file only
             new = self._failed(state, now, f"internal error: {type(exc).__name__}: {exc}")
@@ -183,11 +190,13 @@ class Poller:
     def next_delay(self, source: SourceConfig) -> float:
         """Seconds until the next poll: the interval, or backoff with jitter after failures."""
         failures = self.states[source.name].health.failures
+        asked = self._asked_wait.pop(source.name, 0.0)
         if not failures:
             return source.interval
         growth = 2.0 ** min(failures - 1, 16)  # bounded: no overflow after a long outage
         delay = min(source.interval * growth, max(MAX_BACKOFF, source.interval))
-        return delay * self._rng.uniform(0.8, 1.2)
+        # The server's Retry-After is a floor: jitter may add to it, never take from it.
+        return max(delay * self._rng.uniform(0.8, 1.2), asked)
 
     async def _run_source(self, source: SourceConfig) -> None:
         wake = self._wake.setdefault(source.name, asyncio.Event())

@@ -226,3 +226,49 @@ async def test_backoff_grows_with_failures_and_resets(feed_server: FeedServer) -
     await poller.poll(src)
     assert poller.next_delay(src) == 1
     await poller.stop()
+
+
+@pytest.mark.parametrize("status", [429, 503])
+async def test_retry_after_is_a_floor_for_the_next_try(
+    feed_server: FeedServer, status: int
+) -> None:
+    import random
+
+    poller = Poller(config(feed_server.url, interval=1), rng=random.Random(1))
+    src = poller.config.sources[0]
+    feed_server.set("slow down", status=status, Retry_After="37")
+    state = await poller.poll(src)
+    assert state.health.failures == 1
+    assert state.health.last_error.startswith(f"HTTP {status} ")
+    assert state.health.last_error.endswith("it asks to wait 37 s")
+    assert poller.next_delay(src) >= 37  # not the 1 s backoff
+    # Asked once: the next failure without the header backs off as usual.
+    feed_server.set("x", status=500)
+    await poller.poll(src)
+    assert poller.next_delay(src) < 5
+    # An absurd wait is capped; a date in the past means now; garbage is ignored.
+    feed_server.set("x", status=429, Retry_After="86400")
+    await poller.poll(src)
+    assert poller.next_delay(src) == 900
+    for value in ("Wed, 21 Oct 2015 07:28:00 GMT", "soon", "-5"):
+        feed_server.set("x", status=429, Retry_After=value)
+        state = await poller.poll(src)
+        backoff = 1.2 * 2 ** (state.health.failures - 1)  # the plain backoff's ceiling
+        assert poller.next_delay(src) <= backoff
+        assert (
+            "asks to wait" not in state.health.last_error or "wait 0 s" in state.health.last_error
+        )
+    await poller.stop()
+
+
+def test_retry_after_reads_seconds_and_http_dates() -> None:
+    from datetime import UTC, datetime
+
+    from nightdesk.fetch import retry_after
+
+    now = datetime(2026, 11, 27, 12, 0, 0, tzinfo=UTC)
+    assert retry_after("120", now) == 120
+    assert retry_after("Fri, 27 Nov 2026 12:00:30 GMT", now) == 30
+    assert retry_after("Fri, 27 Nov 2026 11:00:00 GMT", now) == 0
+    assert retry_after(None, now) is None
+    assert retry_after("in a while", now) is None
