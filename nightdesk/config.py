@@ -38,6 +38,8 @@ SOURCE_KEYS: tuple[str, ...] = (
     "timeout",
     "max_bytes",
     "headers_env",
+    "bearer_env",
+    "basic_auth_env",
     "columns",
 )
 
@@ -64,6 +66,10 @@ class SourceConfig:
     timeout: float = DEFAULT_TIMEOUT
     max_bytes: int = DEFAULT_MAX_BYTES
     headers_env: Mapping[str, str] = field(default_factory=dict)
+    #: Environment variable holding a bearer token (``Authorization: Bearer …``).
+    bearer_env: str | None = None
+    #: Environment variables holding the user and password for HTTP basic auth.
+    basic_auth_env: tuple[str, str] | None = None
     columns: ColumnMap | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
     base_dir: Path = field(default_factory=Path.cwd)
@@ -360,11 +366,30 @@ class _Reader:
             data, t, "headers_env", (dict,), 'a table such as { "x-api-key" = "AP_API_KEY" }', {}
         )
         for header, var in headers_env.items():
-            if not isinstance(var, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", var):
+            self._env_name((*t, "headers_env"), header, var)
+        bearer_env = self.get(data, t, "bearer_env", (str,), "an environment variable's name", None)
+        if bearer_env is not None:
+            self._env_name(t, "bearer_env", bearer_env)
+        basic = self.get(
+            data,
+            t,
+            "basic_auth_env",
+            (dict,),
+            'a table such as { user = "NEC_USER", password = "NEC_PASSWORD" }',
+            None,
+        )
+        basic_auth_env = None
+        if basic is not None:
+            where = (*t, "basic_auth_env")
+            self.table(basic, where, ["user", "password"])
+            for key in ("user", "password"):
+                if key not in basic:
+                    raise self.error(where, key, "expected the name of an environment variable")
+                self._env_name(where, key, basic[key])
+            basic_auth_env = (basic["user"], basic["password"])
+            if bearer_env is not None:
                 raise self.error(
-                    (*t, "headers_env"),
-                    header,
-                    f"expected the name of an environment variable, got {var!r}",
+                    t, "basic_auth_env", "expected either bearer_env or this, not both"
                 )
         columns = None
         if "columns" in data or fmt.needs_columns:
@@ -392,10 +417,17 @@ class _Reader:
             timeout=float(timeout),
             max_bytes=max_bytes,
             headers_env=dict(headers_env),
+            bearer_env=bearer_env,
+            basic_auth_env=basic_auth_env,
             columns=columns,
             options=options,
             base_dir=self.base,
         )
+
+    def _env_name(self, t: tuple[Any, ...], key: str, var: Any) -> None:
+        """Secrets come from the environment: the config names the variable, never the value."""
+        if not isinstance(var, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", var):
+            raise self.error(t, key, f"expected the name of an environment variable, got {var!r}")
 
     def _positive(
         self, data: Mapping[str, Any], t: tuple[Any, ...], key: str, expected: str, default: float

@@ -7,6 +7,7 @@ one round trip and nothing downstream.
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -69,16 +70,27 @@ def new_client() -> httpx.AsyncClient:
     )
 
 
+def _secret(source: SourceConfig, var: str, what: str) -> str:
+    """A value from the environment; the error names the variable, never a value."""
+    value = os.environ.get(var)
+    if value is None:
+        raise FetchError(f"environment variable {var} (for {what}) is not set", source=source.name)
+    return value
+
+
 def _auth_headers(source: SourceConfig) -> dict[str, str]:
-    headers = {}
-    for header, var in source.headers_env.items():
-        value = os.environ.get(var)
-        if value is None:
-            raise FetchError(
-                f"environment variable {var} (for header {header!r}) is not set",
-                source=source.name,
-            )
-        headers[header] = value
+    headers = {
+        header: _secret(source, var, f"header {header!r}")
+        for header, var in source.headers_env.items()
+    }
+    if source.bearer_env:
+        headers["authorization"] = "Bearer " + _secret(source, source.bearer_env, "the token")
+    if source.basic_auth_env:
+        user_var, password_var = source.basic_auth_env
+        user = _secret(source, user_var, "the user name")
+        password = _secret(source, password_var, "the password")
+        token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+        headers["authorization"] = f"Basic {token}"
     return headers
 
 

@@ -272,3 +272,48 @@ def test_retry_after_reads_seconds_and_http_dates() -> None:
     assert retry_after("Fri, 27 Nov 2026 11:00:00 GMT", now) == 0
     assert retry_after(None, now) is None
     assert retry_after("in a while", now) is None
+
+
+async def test_bearer_and_basic_auth_from_the_environment(
+    feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import base64
+
+    feed_server.set(GOOD)
+    monkeypatch.setenv("NEC_TOKEN", "tok-123")
+    async with Poller(config(feed_server.url, bearer_env='"NEC_TOKEN"')) as poller:
+        state = await poll(poller)
+    assert state.results and feed_server.requests[-1]["authorization"] == "Bearer tok-123"
+
+    monkeypatch.setenv("NEC_USER", "desk")
+    monkeypatch.setenv("NEC_PASSWORD", "pa:ss")
+    basic = '{ user = "NEC_USER", password = "NEC_PASSWORD" }'
+    async with Poller(config(feed_server.url, basic_auth_env=basic)) as poller:
+        await poll(poller)
+    sent = feed_server.requests[-1]["authorization"]
+    assert base64.b64decode(sent.removeprefix("Basic ")) == b"desk:pa:ss"
+
+    monkeypatch.delenv("NEC_PASSWORD")
+    async with Poller(config(feed_server.url, basic_auth_env=basic)) as poller:
+        state = await poll(poller)
+    error = state.health.last_error or ""
+    assert "NEC_PASSWORD" in error and "not set" in error and "desk" not in error
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"bearer_env": '"not a name"'}, "bearer_env: expected the name of an environment"),
+        ({"basic_auth_env": '{ user = "U" }'}, "password: expected the name of an environment"),
+        ({"basic_auth_env": '{ user = "U", password = "P", realm = "x" }'}, "realm"),
+        (
+            {"bearer_env": '"T"', "basic_auth_env": '{ user = "U", password = "P" }'},
+            "either bearer_env or this, not both",
+        ),
+    ],
+)
+def test_auth_settings_are_checked(extra: dict[str, str], message: str) -> None:
+    from nightdesk.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(")):
+        config("http://127.0.0.1:1/", **extra)
