@@ -40,6 +40,7 @@ SOURCE_KEYS: tuple[str, ...] = (
     "headers_env",
     "bearer_env",
     "basic_auth_env",
+    "verify",
     "columns",
 )
 
@@ -70,6 +71,8 @@ class SourceConfig:
     bearer_env: str | None = None
     #: Environment variables holding the user and password for HTTP basic auth.
     basic_auth_env: tuple[str, str] | None = None
+    #: A CA bundle (PEM) to trust for this source's HTTPS, instead of the system's.
+    verify: Path | None = None
     columns: ColumnMap | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
     base_dir: Path = field(default_factory=Path.cwd)
@@ -391,6 +394,15 @@ class _Reader:
                 raise self.error(
                     t, "basic_auth_env", "expected either bearer_env or this, not both"
                 )
+        verify = None
+        if "verify" in data:
+            given = self.get(data, t, "verify", (str,), "the path of a CA bundle (PEM file)")
+            verify = Path(given).expanduser()
+            verify = verify if verify.is_absolute() else self.base / verify
+            if not verify.is_file():
+                raise self.error(
+                    t, "verify", f"expected a CA bundle (PEM file); {verify} is not one"
+                )
         columns = None
         if "columns" in data or fmt.needs_columns:
             raw = self.get(
@@ -419,6 +431,7 @@ class _Reader:
             headers_env=dict(headers_env),
             bearer_env=bearer_env,
             basic_auth_env=basic_auth_env,
+            verify=verify,
             columns=columns,
             options=options,
             base_dir=self.base,

@@ -9,9 +9,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
+import ssl
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 
 import httpx
 
@@ -61,12 +63,15 @@ def retry_after(value: str | None, now: datetime) -> float | None:
     return max((when - now).total_seconds(), 0.0)
 
 
-def new_client() -> httpx.AsyncClient:
-    """The one client all sources share (connection pooling, one place for defaults)."""
+def new_client(verify: Path | None = None) -> httpx.AsyncClient:
+    """A client for every source that trusts the same CAs (connection pooling, one place for
+    defaults); ``verify``: a CA bundle to trust instead of the system's. The standard proxy
+    variables (``HTTPS_PROXY``, ``NO_PROXY``…) apply, as httpx reads them."""
     return httpx.AsyncClient(
         headers={"user-agent": USER_AGENT},
         follow_redirects=True,
         limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+        verify=ssl.create_default_context(cafile=str(verify)) if verify else True,
     )
 
 

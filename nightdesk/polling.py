@@ -14,6 +14,7 @@ import random
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Literal
 
 import httpx
@@ -89,6 +90,7 @@ class Poller:
         self._clock = clock or (lambda: datetime.now(UTC))
         self._client = client
         self._own_client = client is None
+        self._ca_clients: dict[Path, httpx.AsyncClient] = {}  # sources with their own CA bundle
         self._rng = rng or random.Random()
         self._callbacks: list[Callback] = []
         self._queues: list[asyncio.Queue[SourceState]] = []
@@ -103,6 +105,14 @@ class Poller:
         if self._client is None:
             self._client = new_client()
         return self._client
+
+    def client_for(self, source: SourceConfig) -> httpx.AsyncClient:
+        """The shared client, or the one for sources that trust the same CA bundle."""
+        if source.verify is None:
+            return self.client
+        if source.verify not in self._ca_clients:
+            self._ca_clients[source.verify] = new_client(source.verify)
+        return self._ca_clients[source.verify]
 
     def subscribe(self, callback: Callback) -> Callable[[], None]:
         """Call ``callback`` with every new state; returns a function that unsubscribes."""
@@ -124,7 +134,9 @@ class Poller:
         state = self.states[source.name]
         now = self._clock()
         try:
-            response = await fetch(self.client, source, self._validators.get(source.name))
+            response = await fetch(
+                self.client_for(source), source, self._validators.get(source.name)
+            )
             results, changed = await self._digest(source, state, response)
         except FeedError as exc:
             new = self._failed(state, now, exc.describe(with_source=False))
@@ -159,7 +171,7 @@ class Poller:
         if response.not_modified:
             # A 304 with nothing stored (we restarted): ask again without validators.
             self._validators.pop(source.name, None)
-            response = await fetch(self.client, source)
+            response = await fetch(self.client_for(source), source)
         if not response.body.strip():
             raise FeedError("empty response", source=source.name)
         fmt = formats.load(source.format)
@@ -240,6 +252,9 @@ class Poller:
         if self._own_client and self._client is not None:
             await self._client.aclose()
             self._client = None
+        for ca_client in self._ca_clients.values():
+            await ca_client.aclose()
+        self._ca_clients.clear()
 
     async def poll_all_once(self) -> dict[str, SourceState]:
         """Every source once, concurrently (for ``nightdesk snapshot``)."""

@@ -317,3 +317,51 @@ def test_auth_settings_are_checked(extra: dict[str, str], message: str) -> None:
 
     with pytest.raises(ConfigError, match=message.replace("(", r"\(")):
         config("http://127.0.0.1:1/", **extra)
+
+
+async def test_a_source_can_trust_its_own_ca_bundle(tmp_path: Path) -> None:
+    """A real HTTPS server on 127.0.0.1 with a certificate from a throwaway CA."""
+    import ssl
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    body = GOOD.encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    url = f'"https://127.0.0.1:{httpd.server_address[1]}/"'
+    bundle = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    try:
+        async with Poller(config(url.strip('"'), verify=f'"{bundle}"')) as poller:
+            state = await poll(poller)
+        assert state.results and not state.health.failures
+        async with Poller(config(url.strip('"'))) as poller:  # the system's CAs: refused
+            state = await poll(poller)
+        assert state.health.failures == 1
+        assert "certificate" in (state.health.last_error or "").lower()
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_verify_must_name_a_file() -> None:
+    from nightdesk.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="verify: expected a CA bundle"):
+        config("https://127.0.0.1:1/", verify='"no-such-ca.pem"')
