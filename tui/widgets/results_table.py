@@ -225,9 +225,7 @@ class ResultsTable(ScrollView, can_focus=True):
 
     @property
     def cursor_unit(self) -> str | None:
-        if self._data is None or not len(self._order):
-            return None
-        return str(self._data.units[self._order[self._cursor]])
+        return self._unit_at_cursor(self._data)
 
     @property
     def rows(self) -> list[str]:
@@ -305,8 +303,6 @@ class ResultsTable(ScrollView, can_focus=True):
         unit = self.cursor_unit
         if unit is not None:
             self.post_message(self.UnitChosen(unit))
-
-    action_choose = action_open_unit
 
     def action_sort_margin(self) -> None:
         self.toggle_margin_sort()
@@ -533,6 +529,7 @@ class ResultsTable(ScrollView, can_focus=True):
     # --- rows: filter, sort, cursor --------------------------------------------------------
 
     def _unit_at_cursor(self, data: TableData | None) -> str | None:
+        """The unit under the cursor as ``data`` numbers the units (the old data, mid-update)."""
         if data is None or not len(self._order) or self._cursor >= len(self._order):
             return None
         return str(data.units[self._order[self._cursor]])
