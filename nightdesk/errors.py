@@ -88,3 +88,8 @@ class ConfigError(NightdeskError):
         if self.key:
             where += f": {self.key}"
         return f"{where}: {self.reason}"
+
+
+class StoreError(NightdeskError):
+    """The history store cannot be opened, read or written; the message is one line that
+    names the file (not a nightdesk store, written by a newer nightdesk, damaged, locked…)."""
