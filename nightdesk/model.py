@@ -332,9 +332,14 @@ class Snapshot:
                 f"unit {unit!r} has more than {MAX_SEATS:,} seats; no electoral unit has",
                 source=source,
             )
-        rep = table["reporting"].to_numpy(dtype=np.float64, na_value=np.nan)
-        if bool(((rep < 0) | (rep > 1)).any()):
-            raise FeedError("reporting must be a fraction between 0 and 1", source=source)
+        # Reporting above 1 (100 %) is kept: a feed that says so is flagged, not refused
+        # (nightdesk.checks), so the desk sees the figure it was given.
+        reporting = table["reporting"]
+        rep = reporting.to_numpy(dtype=np.float64, na_value=np.nan)
+        if bool(((rep < 0) | (~reporting.isna() & ~np.isfinite(rep))).any()):
+            raise FeedError(
+                "reporting must be a fraction of 0 or more (a finite number)", source=source
+            )
         unit_table = typed_frame(list(table.values()), _UNIT_COLUMN_INDEX.copy(), index)
 
         snapshot = cls(

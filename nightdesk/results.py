@@ -5,6 +5,8 @@ previous poll's result (``prior``) and recompute seats, margins and decided seat
 the units whose inputs changed; the rest are copied. Every unit's result depends only on its
 own row and on two national vectors (the parties over the national threshold, and those
 sure to stay over it), so the copy is exact: the incremental result equals the full one.
+The feed checks (``nightdesk.checks``) cost less than the comparison that would find what
+to copy, so both paths run them on the whole snapshot.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from nightdesk.checks import Findings, findings
 from nightdesk.config import ElectionConfig
 from nightdesk.decided import (
     decided_array,
@@ -69,6 +72,9 @@ class RaceResult:
     #: int64 per unit × party: the seats held now that no uncounted ballots can take away
     #: (``nightdesk.decided``); ``allocation.seats − decided`` are provisional.
     decided: pd.DataFrame
+    #: What the feed says that cannot all be true (``nightdesk.checks``): flagged on screen,
+    #: never hidden.
+    findings: Findings
     #: For the next poll's incremental assess; never refers to an older result, so keeping
     #: the latest result keeps no history.
     inputs: EngineInputs | None = field(default=None, repr=False, compare=False)
@@ -132,6 +138,7 @@ def assess(
         allocation=allocation_tables(arrays, units, parties, share=True),
         seats=seats,
         decided=pd.DataFrame(decided, index=units, columns=parties, copy=False),
+        findings=findings(snapshot),
         inputs=replace(new, allocation=arrays, decided=decided),
     )
 

@@ -44,6 +44,15 @@ def _aligned(frame: T, units: pd.Index, columns: pd.Index | None = None) -> T:
     return frame
 
 
+def _flagged(result: RaceResult, units: pd.Index) -> np.ndarray:
+    """Per unit: whether any feed check fails (the findings are in the snapshot's order)."""
+    found = result.findings
+    if found.units is units or found.units.equals(units):
+        return found.flagged
+    at = found.units.get_indexer(units)
+    return (at >= 0) & found.flagged[at]
+
+
 @dataclass(frozen=True, eq=False)
 class TableData:
     """One result as the table shows it; every array is in ``units`` order.
@@ -66,6 +75,7 @@ class TableData:
     needed: np.ndarray  # int64 votes the challenger needs, NONE when uncontested
     change: np.ndarray  # int64 net votes since the last poll
     correction: np.ndarray  # bool: a count went down in the last poll
+    flagged: np.ndarray  # bool: a feed check fails for the unit (nightdesk.checks)
 
     @classmethod
     def build(cls, result: RaceResult, parties: tuple[str, ...]) -> TableData:
@@ -111,6 +121,7 @@ class TableData:
             needed=np.where(contested, needed, NONE),
             change=change,
             correction=correction,
+            flagged=_flagged(result, units),
         )
 
     def __len__(self) -> int:
@@ -128,7 +139,7 @@ class TableData:
     def changed(self, old: TableData) -> dict[str, np.ndarray]:
         """Per column key, the unit positions whose text may differ from ``old``'s."""
         out = {
-            "name": self.names != old.names,
+            "name": (self.names != old.names) | (self.flagged != old.flagged),
             "reporting": ~(
                 (self.reporting == old.reporting)
                 | (np.isnan(self.reporting) & np.isnan(old.reporting))

@@ -52,10 +52,17 @@ def test_duplicate_units_are_refused() -> None:
         snap({"A": [1, 2]}, ["u1", "u1"])
 
 
-def test_reporting_must_be_a_fraction() -> None:
-    units = pd.DataFrame({"reporting": [1.5]}, index=["u1"])
+@pytest.mark.parametrize("reporting", [-0.1, float("inf")])
+def test_reporting_must_be_a_finite_fraction_of_0_or_more(reporting: float) -> None:
+    units = pd.DataFrame({"reporting": [reporting]}, index=["u1"])
     with pytest.raises(FeedError, match="fraction"):
         snap({"A": [1]}, ["u1"], units=units)
+
+
+def test_reporting_above_1_is_kept_to_be_flagged() -> None:
+    # nightdesk.checks flags it (over_100): the desk sees what the feed said.
+    units = pd.DataFrame({"reporting": [1.5]}, index=["u1"])
+    assert snap({"A": [1]}, ["u1"], units=units).units.at["u1", "reporting"] == 1.5
 
 
 def test_content_key_ignores_times_and_source_but_not_counts() -> None:

@@ -1,4 +1,5 @@
-"""The night's changes as a log, newest at the bottom: time, unit, party, ±votes; corrections ▼.
+"""The night's changes as a log, newest at the bottom: time, unit, party, ±votes; corrections ▼;
+feed check findings ⚠ as they appear, and ✓ when they clear.
 
 Why a Line-API widget and not a list of ``Label`` s: every line written to the terminal costs
 bytes, and a list that inserts at the top shifts — and so resends — every line it shows. Here a
@@ -31,7 +32,8 @@ from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from nightdesk.changelog import Change
+from nightdesk.changelog import FOUND, Change
+from nightdesk.checks import TITLES
 from tui.formatting import DOWN, UP, clock, signed
 from tui.widgets.plain import printable
 
@@ -39,11 +41,50 @@ CAP = 500
 #: Blank cells left of each line. Drawn as part of the line, not as CSS padding: padding is a
 #: segment of its own on every row, and every segment costs a colour sequence on the wire.
 MARGIN = 1
+#: A feed check fails (a finding); one clears. Marks, so colour is never needed.
+FLAG = "⚠"
+CLEAR = "✓"
+#: One poll's findings of one check beyond this many units share one line (the units keep
+#: their own marks in the table and their own entries on the province screen).
+FINDING_LINES = 12
 
 
 def describe(change: Change, zone: tzinfo, unit_name: str) -> Text:
     """One change on one line (the province screen lists them like this)."""
+    if change.is_finding:
+        return describe_finding(change, zone, unit_name)
     return describe_unit([change], zone, unit_name)
+
+
+def describe_finding(change: Change, zone: tzinfo, unit_name: str) -> Text:
+    """A finding that appeared (⚠ and its numbers) or cleared (✓ and what it was)."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(clock(change.at, zone, seconds=True) + " ")
+    if change.kind == FOUND:
+        text.append(f"{FLAG} ", style="bold yellow")
+        text.append(printable(unit_name))
+        text.append(f" {change.note}", style="bold yellow")
+    else:
+        text.append(f"{CLEAR} ", style="green")
+        text.append(printable(unit_name))
+        text.append(f" cleared: {change.note}")
+    return text
+
+
+def describe_many(findings: list[Change], zone: tzinfo, names: dict[str, str]) -> Text:
+    """Many units' findings of one check from one poll, on one line: how many, the check,
+    the first few units."""
+    first = findings[0]
+    found = first.kind == FOUND
+    style = "bold yellow" if found else "green"
+    shown = ", ".join(printable(names.get(c.unit, c.unit)) for c in findings[:3])
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(clock(first.at, zone, seconds=True) + " ")
+    text.append(f"{FLAG if found else CLEAR} ", style=style)
+    text.append(f"{len(findings):,} units", style=style if found else "")
+    text.append(f"{'' if found else ' cleared'}: {TITLES.get(first.item, first.item)}")
+    text.append(f" ({shown}, +{len(findings) - 3:,} more)", style="dim")
+    return text
 
 
 def describe_unit(changes: list[Change], zone: tzinfo, unit_name: str, most: int = 3) -> Text:
@@ -53,6 +94,8 @@ def describe_unit(changes: list[Change], zone: tzinfo, unit_name: str, most: int
     Only corrections are styled: each style change costs a colour sequence on the wire.
     """
     first = changes[0]
+    if first.is_finding:
+        return describe_finding(first, zone, unit_name)
     correction = any(c.correction for c in changes)
     style = "bold red" if correction else ""
     text = Text(no_wrap=True, overflow="ellipsis")
@@ -63,6 +106,8 @@ def describe_unit(changes: list[Change], zone: tzinfo, unit_name: str, most: int
     for c in ordered[:most]:
         text.append(" ")
         text.append(printable(c.item))
+        if c.before is None and c.after is None and not c.is_votes:
+            continue  # an event, not a count: "(unit withdrawn)"
         text.append(" ")
         if c.is_votes:
             text.append(signed(c.change) or "±0", style="bold red" if c.correction else "")
@@ -76,13 +121,25 @@ def describe_unit(changes: list[Change], zone: tzinfo, unit_name: str, most: int
 
 
 def group_lines(changes: Iterable[Change], zone: tzinfo, names: dict[str, str]) -> list[Text]:
-    """One line per unit and poll; every correction on a line of its own."""
+    """One line per unit and poll; every correction on a line of its own; every finding on
+    a line of its own, unless one check found (or cleared) more than :data:`FINDING_LINES`
+    units at once: those share a line."""
     groups: dict[tuple[str, bool], list[Change]] = {}
+    findings: dict[tuple[str, str], list[Change]] = {}
     for c in changes:
-        groups.setdefault((c.unit, c.correction), []).append(c)
-    return [
+        if c.is_finding:
+            findings.setdefault((c.kind, c.item), []).append(c)
+        else:
+            groups.setdefault((c.unit, c.correction), []).append(c)
+    lines = [
         describe_unit(group, zone, names.get(unit, unit)) for (unit, _), group in groups.items()
     ]
+    for group in findings.values():
+        if len(group) > FINDING_LINES:
+            lines.append(describe_many(group, zone, names))
+        else:
+            lines += [describe_finding(c, zone, names.get(c.unit, c.unit)) for c in group]
+    return lines
 
 
 class ChangesPane(ScrollView, can_focus=True):

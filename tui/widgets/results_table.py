@@ -4,9 +4,10 @@ A Line-API widget (``ScrollView`` + ``render_line``) over ``TableData``'s arrays
 rows on screen are ever turned into text, and a poll refreshes the regions of the cells whose
 values changed, so an update that changes 3 cells sends about 3 cells to the terminal
 whatever the number of units. Changed cells are highlighted (▲, or ▼ for a correction, so
-colour is never needed) and fade together from one timer. Cursor, scroll position, sort and
-filter survive every update: the cursor stays on its unit. Cells are ``Segment`` text, never
-markup: feed names show literally.
+colour is never needed) and fade together from one timer. A unit whose feed figures fail a
+check (``nightdesk.checks``) shows ⚠ before its name for as long as the finding lasts.
+Cursor, scroll position, sort and filter survive every update: the cursor stays on its unit.
+Cells are ``Segment`` text, never markup: feed names show literally.
 
 Rows are a view of the units: ``_order`` holds the feed positions shown, in display order,
 after the filter (by name) and the sort (by any column); one level of a unit hierarchy is
@@ -20,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
@@ -35,6 +37,7 @@ from nightdesk.results import RaceResult
 from tui import board, left_crop
 from tui.formatting import DOWN, UP
 from tui.table_data import LEFT, TableData
+from tui.widgets.changes_pane import FLAG
 
 SCROLLBAR = 2
 PADDING = 2  # one blank cell each side of a column
@@ -142,6 +145,7 @@ class ResultsTable(ScrollView, can_focus=True):
         "results-table--changed",
         "results-table--correction",
         "results-table--corrected",
+        "results-table--flagged",
     }
     DEFAULT_CSS = """
     ResultsTable {
@@ -163,6 +167,7 @@ class ResultsTable(ScrollView, can_focus=True):
         & > .results-table--changed { text-style: bold reverse; }
         & > .results-table--correction { text-style: bold reverse; color: $text-error; }
         & > .results-table--corrected { color: $text-error; }
+        & > .results-table--flagged { text-style: bold; color: $text-warning; }
     }
     """
     #: What the help screen lists for this widget.
@@ -255,15 +260,20 @@ class ResultsTable(ScrollView, can_focus=True):
         pos = int(self._data.units.get_loc(unit))
         return self._look(pos, key)[0]
 
-    def show(self, result: RaceResult) -> None:
-        """Bring the table in line with ``result``: only cells whose values changed are redrawn."""
+    def show(self, result: RaceResult, highlight: pd.DataFrame | None = None) -> None:
+        """Bring the table in line with ``result``: only cells whose values changed are redrawn.
+
+        ``highlight``: the vote cells to light up (a ``Delta.cells`` table), when they are
+        not ``result.delta``'s — with the Change column counting from a baseline, only the
+        last poll's changes light up.
+        """
         self._result = result
         now = self._clock()
         if self._layout is None:
             self._choose_columns(result)
         old = self._data
         data = self._data = TableData.build(result, self._parties)
-        lit = self._light(result, now)
+        lit = self._light(result, now, highlight)
         if not data.same_shape(old):
             self._forget_gone(data)
             self._view(keep=self._unit_at_cursor(old))
@@ -413,6 +423,12 @@ class ResultsTable(ScrollView, can_focus=True):
         """
         assert self._data is not None
         text = self._data.text(pos, key)
+        if key == "name":
+            # A failed feed check: the marker stays as long as the finding (the name is cut
+            # to make room, never the marker).
+            if self._data.flagged[pos]:
+                return f"{FLAG} {text}", "results-table--flagged"
+            return text, ""
         cell = (self._data.ids[pos], key)
         lit = cell in self._lit
         if cell in self._marked:
@@ -479,11 +495,14 @@ class ResultsTable(ScrollView, can_focus=True):
 
     # --- highlight and fade -----------------------------------------------------------------
 
-    def _light(self, result: RaceResult, now: float) -> list[tuple[str, str]]:
+    def _light(
+        self, result: RaceResult, now: float, cells: pd.DataFrame | None = None
+    ) -> list[tuple[str, str]]:
         """Highlight the vote cells the engine reports changed (a handful per poll)."""
         if result.previous is None:
             return []
-        cells = result.delta.cells
+        if cells is None:
+            cells = result.delta.cells
         shown = set(self._parties)
         lit = []
         until = now + self.highlight_seconds
