@@ -15,18 +15,27 @@ _TITLE_LOOKS_WITHIN = 4_096
 _TITLE_SHOWN = 60
 
 
+#: The advice when a body does not decode and nothing better can be said.
+ENCODING_HINT = "if the source uses another encoding, set encoding for it"
+
+
 def decode_text(
     body: bytes,
     *,
     encoding: str,
     source: str,
-    hint: str = "if the source uses another encoding, set encoding for it",
+    hint: str = ENCODING_HINT,
 ) -> str:
     """Decode a whole body; a UTF-8 byte-order mark is accepted and dropped.
 
+    Nothing is guessed: a body that is not in the configured encoding is an error, because
+    a wrong guess turns names into other names silently. The error names the byte offset
+    and line (to find it with a hex viewer or an editor) and, when a UTF-8 feed reads as
+    Windows-1252 (a superset of Latin-1's letters, what spreadsheets export), says to set
+    ``encoding = "cp1252"``.
+
     Raises:
-        FeedError: the body is empty, the encoding is unknown, or a byte does not decode
-            (the message gives its offset so a person can find it with a hex viewer).
+        FeedError: the body is empty, the encoding is unknown, or a byte does not decode.
     """
     if not body:
         raise FeedError("empty response", source=source)
@@ -43,7 +52,13 @@ def decode_text(
         text = body.decode(codec)
     except UnicodeDecodeError as exc:
         bad = exc.object[exc.start : exc.start + 1]
-        shown = f" (byte 0x{bad[0]:02x})" if bad else ""
+        line = body.count(b"\n", 0, exc.start) + 1
+        shown = f" (line {line}, byte 0x{bad[0]:02x})" if bad else f" (line {line})"
+        if hint == ENCODING_HINT and codec == "utf-8-sig" and _reads_as(body, "cp1252"):
+            hint = (
+                'it reads as Windows-1252/Latin-1: set encoding = "cp1252" for this source '
+                "if that is what it sends"
+            )
         raise FeedError(
             f"the feed is not valid {encoding} at byte offset {exc.start}{shown}; {hint}",
             source=source,
@@ -51,6 +66,19 @@ def decode_text(
     if not text or text.isspace():  # as `not text.strip()`, without copying the body
         raise FeedError("empty response (only whitespace)", source=source)
     return text
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _reads_as(body: bytes, codec: str) -> bool:
+    """Whether the body decodes in ``codec`` to text without control characters (binary
+    garbage decodes in Windows-1252 too, but is not text)."""
+    try:
+        text = body.decode(codec)
+    except UnicodeDecodeError:
+        return False
+    return _CONTROL.search(text) is None
 
 
 def refuse_markup(

@@ -85,6 +85,12 @@ def _rows(document: Any, records: str | None, source: str) -> list[Any]:
     )
 
 
+def _ends_early(text: str, exc: json.JSONDecodeError) -> bool:
+    """Whether the document is fine as far as it goes but stops short (a truncated body):
+    the parser ran out of text, or a string never closes."""
+    return exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
+
+
 def read_json_table(text: str, *, records: str | None, source: str) -> TextTable:
     """Read a JSON table, keeping numbers as their literal text so nothing is coerced.
 
@@ -98,6 +104,12 @@ def read_json_table(text: str, *, records: str | None, source: str) -> TextTable
     try:
         document = json.loads(text, parse_int=str, parse_float=str, parse_constant=str)
     except json.JSONDecodeError as exc:
+        if _ends_early(text, exc):
+            raise FeedError(
+                f"the JSON stops before its end (line {exc.lineno}, column {exc.colno}: "
+                f"{exc.msg}); the feed is truncated",
+                source=source,
+            ) from None
         raise FeedError(
             f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", source=source
         ) from None

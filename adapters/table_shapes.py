@@ -7,6 +7,7 @@ parties keep the order in which the feed first names them.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 
 import numpy as np
@@ -73,11 +74,20 @@ def check_mapping(table: TextTable, columns: ColumnMap) -> None:
             hint = ""
             if len(present) == 1 and any(sep in str(present[0]) for sep in ";\t|"):
                 hint = " (only one column: is the delimiter option right?)"
+            else:
+                hint = _renamed_hint(name, present, {n for _, n in wanted})
             raise table.error(
                 f"{role} column {name!r} ({how}) is not in the table; "
                 f"columns are: {_column_list(present)}{hint}",
                 column=name,
             )
+
+
+def _renamed_hint(name: str, present: list[str], mapped: set[str]) -> str:
+    """A column the missing one may have been renamed to (feeds rename columns mid-night)."""
+    spare = [str(c) for c in present if c not in mapped]
+    close = difflib.get_close_matches(name, spare, n=1, cutoff=0.5)
+    return f"; was it renamed to {close[0]!r}?" if close else ""
 
 
 def _duplicate_rows(keys: np.ndarray) -> tuple[int, int] | None:

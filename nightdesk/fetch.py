@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import errno
 import os
+import socket
 import ssl
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -122,11 +124,13 @@ async def _fetch_http(
         headers["if-modified-since"] = validators.last_modified
     timeout = httpx.Timeout(source.timeout, connect=min(source.timeout, 5.0))
     where = _display_url(source.url)
+    got = _Progress()
     try:
         async with asyncio.timeout(source.timeout):
             async with client.stream(
                 "GET", source.url, headers=headers, timeout=timeout
             ) as response:
+                got.answered = True
                 if response.status_code == 304:
                     return Response(
                         b"", 304, datetime.now(UTC), dict(response.headers), not_modified=True
@@ -142,13 +146,12 @@ async def _fetch_http(
                     )
                 declared = response.headers.get("content-length")
                 if declared and declared.isdigit() and int(declared) > source.max_bytes:
-                    raise _too_big(source)
+                    raise _too_big(source, f"(Content-Length {int(declared):,})")
                 chunks: list[bytes] = []
-                size = 0
                 async for chunk in response.aiter_bytes():
-                    size += len(chunk)
-                    if size > source.max_bytes:
-                        raise _too_big(source)
+                    got.size += len(chunk)
+                    if got.size > source.max_bytes:
+                        raise _too_big(source, _inflated(response))
                     chunks.append(chunk)
                     if len(chunks) % YIELD_EVERY == 0:
                         # A fast local feed is always readable, so the read loop would never
@@ -162,18 +165,65 @@ async def _fetch_http(
                 )
     except TimeoutError:
         raise FetchError(
-            f"no complete answer from {where} within {source.timeout:g} s", source=source.name
+            f"no complete answer from {where} within {source.timeout:g} s{got.so_far()}",
+            source=source.name,
         ) from None
     except httpx.TimeoutException:
         raise FetchError(
-            f"timed out after {source.timeout:g} s waiting for {where}", source=source.name
+            f"timed out after {source.timeout:g} s waiting for {where}{got.so_far()}",
+            source=source.name,
         ) from None
     except httpx.ConnectError as exc:
         raise FetchError(f"cannot connect to {where}: {_reason(exc)}", source=source.name) from None
+    except httpx.TooManyRedirects as exc:
+        last = _display_url(str(exc.request.url)) if _has_request(exc) else where
+        raise FetchError(
+            f"too many redirects from {where} (a redirect loop? the last one pointed to {last})",
+            source=source.name,
+        ) from None
+    except (httpx.ReadError, httpx.RemoteProtocolError, httpx.WriteError) as exc:
+        if got.answered:
+            what = f"the connection to {where} broke after {got.size:,} bytes of the body"
+        else:
+            what = f"the connection to {where} broke before an answer"
+        raise FetchError(f"{what}: {_reason(exc)}", source=source.name) from None
+    except httpx.DecodingError as exc:
+        raise FetchError(
+            f"the body from {where} could not be decompressed: {_reason(exc)}",
+            source=source.name,
+        ) from None
     except httpx.HTTPError as exc:
         raise FetchError(
             f"{type(exc).__name__} from {where}: {_reason(exc)}", source=source.name
         ) from None
+
+
+@dataclass
+class _Progress:
+    """How far a fetch got, for an error that says so."""
+
+    answered: bool = False
+    size: int = 0  # bytes of the (decoded) body so far
+
+    def so_far(self) -> str:
+        if not self.answered:
+            return " (no answer at all)"
+        return f" ({self.size:,} bytes of the body had arrived)"
+
+
+def _inflated(response: httpx.Response) -> str | None:
+    coding = response.headers.get("content-encoding", "").strip().lower()
+    if coding and coding != "identity":
+        return f"once decompressed ({coding})"
+    return None
+
+
+def _has_request(exc: httpx.HTTPError) -> bool:
+    try:
+        exc.request  # noqa: B018 - raises RuntimeError when the error carries none
+    except RuntimeError:
+        return False
+    return True
 
 
 def _read_file(source: SourceConfig, validators: Validators) -> Response:
@@ -204,9 +254,10 @@ def _read_file(source: SourceConfig, validators: Validators) -> Response:
     return Response(body, 200, datetime.now(UTC), headers)
 
 
-def _too_big(source: SourceConfig) -> FetchError:
+def _too_big(source: SourceConfig, detail: str | None = None) -> FetchError:
+    said = f" {detail}" if detail else ""
     return FetchError(
-        f"response larger than max_bytes = {source.max_bytes:,} bytes; refused",
+        f"response larger than max_bytes = {source.max_bytes:,} bytes{said}; refused",
         source=source.name,
     )
 
@@ -217,7 +268,37 @@ def _display_url(url: str) -> str:
     return str(u.copy_with(username=None, password=None, query=None))
 
 
+#: Operating-system errors as a person says them (found anywhere in an exception's chain).
+_OS_REASONS = {
+    errno.ECONNREFUSED: "connection refused (nothing listens there: is the server down?)",
+    errno.ECONNRESET: "connection reset by the server",
+    errno.ECONNABORTED: "connection aborted",
+    errno.EPIPE: "the server closed the connection",
+    errno.EHOSTUNREACH: "host unreachable",
+    errno.ENETUNREACH: "network unreachable",
+    errno.ETIMEDOUT: "the connection timed out",
+}
+
+
+def _os_reason(exc: BaseException) -> str | None:
+    """What the operating system said, from the first errno in the chain of causes."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, socket.gaierror):
+            return "the host name does not resolve (DNS)"
+        number = getattr(current, "errno", None)
+        if isinstance(current, OSError) and number in _OS_REASONS:
+            return _OS_REASONS[number]
+        current = current.__cause__ or current.__context__
+    return None
+
+
 def _reason(exc: BaseException) -> str:
+    found = _os_reason(exc)
+    if found is not None:
+        return found
     text = str(exc) or type(exc).__name__
     if "Connection refused" in text or "ConnectionRefused" in text:
         return "connection refused"

@@ -492,6 +492,15 @@ def test_duplicate_unit_rows_in_a_wide_table_name_both_rows() -> None:
 # --- mapping vs table --------------------------------------------------------------------
 
 
+def test_a_renamed_column_is_suggested() -> None:
+    error = csv_error("province,party,vote_count\nTakeo,CPP,1\n")
+    assert str(error).endswith(
+        "columns are: province, party, vote_count; was it renamed to 'vote_count'?"
+    )
+    unrelated = csv_error("province,party,seats\nTakeo,CPP,1\n")
+    assert "renamed" not in str(unrelated)
+
+
 @pytest.mark.parametrize(
     ("columns", "expected"),
     [
@@ -608,9 +617,33 @@ def test_a_decode_error_names_the_byte_offset() -> None:
     body = b"province,party,votes\nTak\xe9o,CPP,1\n"
     with pytest.raises(FeedError) as caught:
         CSV_FORMAT.parse(body, context())
-    assert "not valid utf-8 at byte offset 24 (byte 0xe9)" in str(caught.value)
+    assert "not valid utf-8 at byte offset 24 (line 2, byte 0xe9)" in str(caught.value)
     with pytest.raises(FeedError, match="byte offset 2"):
         JSON_FORMAT.parse(b'[{\xff"', context())
+
+
+def test_a_latin1_body_is_named_and_the_encoding_option_suggested() -> None:
+    """Nothing is guessed (a wrong guess renames units silently); the error says what to set."""
+    body = "province,party,votes\nTakeo,CPP,1\nKâmpóng Cham,CPP,2\n".encode("latin-1")
+    with pytest.raises(FeedError) as caught:
+        CSV_FORMAT.parse(body, context())
+    assert str(caught.value) == (
+        "source 'nec': the feed is not valid utf-8 at byte offset 34 (line 3, byte 0xe2); "
+        'it reads as Windows-1252/Latin-1: set encoding = "cp1252" for this source if that '
+        "is what it sends"
+    )
+    assert CSV_FORMAT.parse(body, context(encoding="cp1252")).unit_ids == ["Takeo", "Kâmpóng Cham"]
+
+
+def test_binary_garbage_gets_no_encoding_advice() -> None:
+    body = b"province,party,votes\nTak\xe9o,CPP,1\x00\x01\n"
+    with pytest.raises(FeedError) as caught:
+        CSV_FORMAT.parse(body, context())
+    assert "cp1252" not in str(caught.value)
+    assert "if the source uses another encoding, set encoding for it" in str(caught.value)
+    with pytest.raises(FeedError) as caught:  # JSON is UTF-8 by definition (RFC 8259)
+        JSON_FORMAT.parse('[{"province": "Takéo"}]'.encode("latin-1"), context())
+    assert str(caught.value).endswith("(line 1, byte 0xe9); a JSON feed must be UTF-8")
 
 
 def test_the_encoding_option_reads_legacy_feeds() -> None:
@@ -687,6 +720,21 @@ def test_empty_unnamed_columns_are_dropped_but_unnamed_values_are_not() -> None:
 def test_malformed_json_gives_line_and_column() -> None:
     error = json_error(b'[\n  {"province": "Takeo",\n   "votes": 1,,}\n]')
     assert "malformed JSON at line 3, column 15" in str(error)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"rows": [{"province": "Takeo", "votes": 1}, {"province": "Ka',
+        b'{"rows": [{"province": "Takeo", "votes": 1}, {"province": "Kandal", "vo',
+        b'{"rows": [{"province": "Takeo", "votes": 1}, {"province": "Kandal", "votes": 12',
+        b'{"rows": [{"province": "Takeo", "votes": 1}]\n  ',
+    ],
+)
+def test_a_truncated_json_document_is_called_truncated(body: bytes) -> None:
+    error = json_error(body, records="rows")
+    assert "the JSON stops before its end (line " in str(error)
+    assert str(error).endswith("; the feed is truncated")
 
 
 def test_records_path_errors_say_what_is_there() -> None:
