@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import httpx
 
@@ -24,7 +24,11 @@ from nightdesk.config import Config, SourceConfig
 from nightdesk.errors import FeedError, FetchError
 from nightdesk.fetch import Response, Validators, fetch, new_client
 from nightdesk.formats import ParseContext
+from nightdesk.model import Snapshot
 from nightdesk.results import RaceResult, assess
+
+if TYPE_CHECKING:
+    from nightdesk.store import HistoryStore
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +50,10 @@ class SourceHealth:
     last_error: str | None = None  # one line, without the source name
     failures: int = 0  # consecutive
     next_attempt: datetime | None = None
+    #: Something true about the last answer that is not a failure, e.g. an older copy served.
+    notice: str | None = None
+    #: Why the last snapshot could not be stored (the data is still shown); None when stored.
+    store_error: str | None = None
 
     def status(self, interval: float, now: datetime | None = None) -> Status:
         if self.failures:
@@ -70,6 +78,10 @@ class SourceState:
     health: SourceHealth = field(default_factory=SourceHealth)
     changed: bool = False
     polls: int = 0
+    #: Ids of the snapshots this poll added to the history store, published once the write
+    #: committed (a state of its own, ``changed`` false): screens that read the store
+    #: refresh on it, never before the data is there.
+    stored: tuple[int, ...] = ()
 
 
 Callback = Callable[[SourceState], None]
@@ -78,6 +90,9 @@ Callback = Callable[[SourceState], None]
 class Poller:
     """Polls every source of a config until stopped."""
 
+    #: The desk's choices (baseline, view) are written to the store (a replay's are not).
+    remembers = True
+
     def __init__(
         self,
         config: Config,
@@ -85,8 +100,10 @@ class Poller:
         client: httpx.AsyncClient | None = None,
         rng: random.Random | None = None,
         clock: Callable[[], datetime] | None = None,
+        store: HistoryStore | None = None,
     ) -> None:
         self.config = config
+        self.store = store
         self._clock = clock or (lambda: datetime.now(UTC))
         self._client = client
         self._own_client = client is None
@@ -98,6 +115,7 @@ class Poller:
         self._validators: dict[str, Validators] = {}
         self._asked_wait: dict[str, float] = {}  # source → seconds its server asked us to wait
         self._wake: dict[str, asyncio.Event] = {}
+        self._writes: set[asyncio.Future[list[int]]] = set()  # store writes in flight
         self.states: dict[str, SourceState] = {s.name: SourceState(s) for s in config.sources}
 
     @property
@@ -133,11 +151,15 @@ class Poller:
         """Poll one source once and publish the new state; never raises for feed trouble."""
         state = self.states[source.name]
         now = self._clock()
+        notice = None
         try:
             response = await fetch(
                 self.client_for(source), source, self._validators.get(source.name)
             )
-            results, changed = await self._digest(source, state, response)
+            try:
+                results, changed, response = await self._digest(source, state, response)
+            except OlderCopy as older:
+                results, changed, notice = state.results, False, str(older)
         except FeedError as exc:
             new = self._failed(state, now, exc.describe(with_source=False))
             wait = getattr(exc, "retry_after", None)
@@ -147,11 +169,84 @@ class Poller:
             log.exception("unexpected error polling %s", source.name)  # to the log file only
             new = self._failed(state, now, f"internal error: {type(exc).__name__}: {exc}")
         else:
-            health = SourceHealth(last_success=now, last_attempt=now)
+            health = SourceHealth(
+                last_success=now,
+                last_attempt=now,
+                notice=notice,
+                store_error=state.health.store_error,
+            )
             new = SourceState(source, results, health, changed, state.polls + 1)
         self.states[source.name] = new
         self._publish(new)
+        if new.changed and self.store is not None:
+            await self._store(new, response)
         return new
+
+    async def _store(self, state: SourceState, response: Response) -> None:
+        """Keep the new snapshots, off the event loop; a store that cannot write is reported
+        in the source's health and polling goes on (the screen still has the data)."""
+        from nightdesk.store import Evidence
+
+        assert self.store is not None
+        evidence = Evidence(
+            source=state.source.name,
+            url=display_url(state.source),
+            fetched_at=state.results[0].snapshot.fetched_at,
+            status=response.status,
+            etag=response.headers.get("etag"),
+            last_modified=response.headers.get("last-modified"),
+            date=response.headers.get("date"),
+            body=response.body,
+        )
+        snapshots = [r.snapshot for r in state.results]
+        write = asyncio.ensure_future(asyncio.to_thread(self.store.record, evidence, snapshots))
+        self._writes.add(write)
+        write.add_done_callback(self._writes.discard)
+        stored: list[int] = []
+        try:
+            # Shielded: stopping the poller mid-write must not abandon a transaction half way
+            # (``stop`` waits for it).
+            stored = await asyncio.shield(write)
+            error = None
+        except Exception as exc:  # disk full, file removed, locked: never stop polling
+            log.exception("cannot store a snapshot of %s", state.source.name)
+            error = f"cannot store the snapshot: {exc}".splitlines()[0]
+        if stored or error != state.health.store_error:
+            current = self.states[state.source.name]
+            health = replace(current.health, store_error=error)
+            self.states[state.source.name] = replace(
+                current, health=health, changed=False, stored=tuple(stored)
+            )
+            self._publish(self.states[state.source.name])
+            self.states[state.source.name] = replace(self.states[state.source.name], stored=())
+
+    def restore(self) -> dict[str, SourceState]:
+        """The night so far from the store: each source's latest stored results (assessed
+        against the snapshot before them, so deltas show as they did) and the validators of
+        its latest body, so the first poll of an unchanged feed is a 304. Synchronous and
+        CPU-bound: call it before the app starts, or in a thread."""
+        if self.store is None:
+            return {}
+        for source in self.config.sources:
+            results: list[RaceResult] = []
+            newest = None
+            for race, _name in self.store.races(source.name):
+                latest = self.store.latest_id(source.name, race)
+                if latest is None:
+                    continue
+                before = self.store.previous_id(latest)
+                snapshot = self.store.snapshot(latest)
+                previous = self.store.snapshot(before) if before is not None else None
+                results.append(assess(snapshot, previous, self.config.election))
+                entry = self.store.entry(latest)
+                if newest is None or entry.id > newest.id:
+                    newest = entry
+            if not results or newest is None:
+                continue
+            self._validators[source.name] = Validators(newest.etag, newest.last_modified)
+            health = SourceHealth(last_success=newest.fetched_at)
+            self.states[source.name] = SourceState(source, tuple(results), health, True, 0)
+        return dict(self.states)
 
     @staticmethod
     def _failed(state: SourceState, now: datetime, reason: str) -> SourceState:
@@ -165,9 +260,9 @@ class Poller:
 
     async def _digest(
         self, source: SourceConfig, state: SourceState, response: Response
-    ) -> tuple[tuple[RaceResult, ...], bool]:
+    ) -> tuple[tuple[RaceResult, ...], bool, Response]:
         if response.not_modified and state.results:
-            return state.results, False
+            return state.results, False, response
         if response.not_modified:
             # A 304 with nothing stored (we restarted): ask again without validators.
             self._validators.pop(source.name, None)
@@ -177,7 +272,9 @@ class Poller:
         fmt = formats.load(source.format)
         ctx = ParseContext(
             source=source.name,
-            fetched_at=response.fetched_at,
+            # The poller's clock (injectable), so stored times, the change log and the
+            # status line agree.
+            fetched_at=self._clock(),
             columns=source.columns,
             options=source.options,
             headers=response.headers,
@@ -187,11 +284,12 @@ class Poller:
         results, changed = await asyncio.to_thread(
             _parse_and_assess, fmt, response.body, ctx, previous, self.config
         )
-        # Only remember validators once the body parsed: a bad body must be fetched again.
+        # Only remember validators once the body parsed (a bad body must be fetched again)
+        # and was not an older copy (OlderCopy skips this line).
         self._validators[source.name] = response.validators
         if not changed:
-            return state.results, False
-        return results, True
+            return state.results, False, response
+        return results, True, response
 
     def _publish(self, state: SourceState) -> None:
         for callback in list(self._callbacks):
@@ -249,6 +347,8 @@ class Poller:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
+        if self._writes:  # let a snapshot being stored finish its transaction
+            await asyncio.gather(*self._writes, return_exceptions=True)
         if self._own_client and self._client is not None:
             await self._client.aclose()
             self._client = None
@@ -286,6 +386,7 @@ def _parse_and_assess(
     keys = [s.race.id if s.race else "" for s in snapshots]
     if len(set(keys)) != len(keys):
         raise FeedError("the feed repeats a race", source=ctx.source)
+    _refuse_older(snapshots, keys, previous)
     changed = set(keys) != set(previous) or any(
         not s.same_counts(previous[k].snapshot) for s, k in zip(snapshots, keys, strict=True)
     )
@@ -296,3 +397,29 @@ def _parse_and_assess(
         prior = previous.get(k)
         results.append(assess(s, prior.snapshot if prior else None, config.election, prior=prior))
     return tuple(results), True
+
+
+class OlderCopy(Exception):
+    """The feed's own time went backwards: a cache served an older copy. The newer data is
+    kept; the message says what happened (it is not a failure of the source)."""
+
+
+def _refuse_older(
+    snapshots: list[Snapshot], keys: list[str], previous: dict[str, RaceResult]
+) -> None:
+    for snapshot, key in zip(snapshots, keys, strict=True):
+        prior = previous.get(key)
+        served, held = snapshot.published_at, prior.snapshot.published_at if prior else None
+        if served is not None and held is not None and served < held:
+            raise OlderCopy(
+                f"older copy served (feed time {served:%H:%M:%S} UTC, we have "
+                f"{held:%H:%M:%S} UTC); kept the newer data"
+            )
+
+
+def display_url(source: SourceConfig) -> str:
+    """Where a source is, as it may be shown or stored: no credentials, no query string."""
+    if not source.is_http:
+        return str(source.path)
+    u = httpx.URL(source.url)
+    return str(u.copy_with(username=None, password=None, query=None))

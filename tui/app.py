@@ -6,9 +6,12 @@ routes it. Nothing here blocks the event loop.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Literal
 
 from textual.app import App
 from textual.binding import Binding
@@ -16,6 +19,8 @@ from textual.message import Message
 
 from nightdesk.changelog import Change, ChangeLog
 from nightdesk.config import Config
+from nightdesk.delta import compare
+from nightdesk.model import Snapshot
 from nightdesk.polling import Poller, SourceState
 from nightdesk.results import RaceResult
 from tui import launch, left_crop
@@ -26,6 +31,11 @@ from tui.main_screen import MainScreen
 from tui.province_screen import ProvinceScreen
 from tui.widgets.election_header import ElectionHeader
 from tui.widgets.results_table import ResultsTable
+
+if TYPE_CHECKING:
+    from nightdesk.store import HistoryStore
+
+Since = Literal["poll", "baseline"]
 
 #: Changed cells stay highlighted this long, or just under one poll interval if that is shorter.
 HIGHLIGHT_SECONDS = 4.0
@@ -63,6 +73,27 @@ class NightdeskApp(App[int]):
             id="app.bubble",
             tooltip="Seats on the bubble: the closest last seats and what if they flipped",
         ),
+        Binding(
+            "b",
+            "baseline",
+            "Baseline",
+            id="app.baseline",
+            tooltip="Mark the results now as the baseline to compare against",
+        ),
+        Binding(
+            "d",
+            "toggle_since",
+            "Since poll/base",
+            id="app.since",
+            tooltip="Show change since the last poll, or since the baseline",
+        ),
+        Binding(
+            "t",
+            "timeline",
+            "Timeline",
+            id="app.timeline",
+            tooltip="Every stored snapshot of the night; pick one as the baseline",
+        ),
     ]
 
     def __init__(
@@ -70,15 +101,24 @@ class NightdeskApp(App[int]):
         config: Config,
         *,
         poller: Poller | None = None,
+        store: HistoryStore | None = None,
         poll: bool = True,
         now: Callable[[], datetime] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         highlight_seconds: float | None = None,
+        badge: str | None = None,
     ) -> None:
         super().__init__()
+        self.badge = badge
         left_crop.install()  # partial updates send only the changed cells (see tui/left_crop)
         self.config = config
-        self.poller = poller or Poller(config)
+        self.poller = poller or Poller(config, store=store)
+        self.store = store if store is not None else self.poller.store
+        #: The snapshot a desk compares against, per (source, race); set with ``b`` or ``t``.
+        self.baselines: dict[tuple[str, str], Snapshot] = {}
+        self.since: Since = "poll"
+        #: Set once the stored night is back on screen and polling has started (tests wait).
+        self.ready = asyncio.Event()
         self._poll = poll
         self._now = now or (lambda: datetime.now(UTC))
         self.primary = config.sources[0].name
@@ -88,7 +128,11 @@ class NightdeskApp(App[int]):
         self.changelog = ChangeLog()
         self.states: dict[str, SourceState] = {}
         self.main = MainScreen(
-            config, now=self._now, monotonic=monotonic, highlight_seconds=highlight_seconds
+            config,
+            now=self._now,
+            monotonic=monotonic,
+            highlight_seconds=highlight_seconds,
+            badge=badge,
         )
 
     async def on_mount(self) -> None:
@@ -97,35 +141,138 @@ class NightdeskApp(App[int]):
 
         async def after_first_frame() -> None:
             launch.resume()  # the collector, paused by the CLI for the launch
+            if self.store is not None:
+                await self._restore()
             # The first poll after the first frame: its HTTP client (TLS setup), fetch and
             # parse would otherwise hold the first frame back by ~0.1-0.2 s.
             if self._poll and self.is_running:  # not once the app began shutting down
                 await self.poller.start()
+            self.ready.set()
 
         self.call_after_refresh(after_first_frame)
 
     async def on_unmount(self) -> None:
         await self.poller.stop()
 
-    def deliver(self, state: SourceState) -> None:
-        """Show a state (the poller's callback path; tests call it directly)."""
+    async def _restore(self) -> None:
+        """Put the night back as it was: results, change log, baselines and view, from the
+        store (read in a thread: rebuilding a large night takes a moment)."""
+        from nightdesk.history import baseline_snapshot, stored_changes
+
+        store = self.store
+        assert store is not None
+
+        def load() -> tuple[
+            dict[str, SourceState],
+            list[list[Change]],
+            dict[tuple[str, str], Snapshot],
+            str | None,
+        ]:
+            states = self.poller.restore()
+            groups: list[list[Change]] = []
+            baselines: dict[tuple[str, str], Snapshot] = {}
+            for name, state in states.items():
+                for result in state.results:
+                    groups += stored_changes(store, name, result.race_key)
+                    base = baseline_snapshot(store, name, result.race_key)
+                    if base is not None:
+                        baselines[(name, result.race_key)] = base
+            groups.sort(key=lambda group: group[0].at)  # stable: a source's order is kept
+            return states, groups, baselines, store.view("since")
+
+        try:
+            states, groups, baselines, since = await asyncio.to_thread(load)
+        except Exception as exc:  # an unreadable store must not stop the night
+            self.notify(f"Could not restore the stored night: {exc}", severity="error")
+            return
+        self.baselines.update(baselines)
+        if since == "baseline" and self.baselines:
+            self.since = "baseline"
+        for group in groups:
+            self.changelog.add(group)
+        for state in states.values():
+            if state.results:
+                self.deliver(state, restored=groups)
+        result = self.result
+        if result is not None:
+            self.main.show_since(self.since, self.baselines.get((self.primary, result.race_key)))
+
+    def deliver(self, state: SourceState, *, restored: list[list[Change]] | None = None) -> None:
+        """Show a state (the poller's callback path; tests call it directly).
+
+        ``restored``: the change log read back from the store, a list per stored snapshot,
+        shown instead of the state's own delta (which the log already holds).
+        """
         self.states[state.source.name] = state
+        if state.stored:
+            self._history_stored(state)
         new_changes: list[Change] = []
-        if state.changed:
+        if restored is not None:
+            pass
+        elif state.changed:
             for result in state.results:
                 new_changes += self.changelog.record(
-                    state.source.name, result.delta, state.health.last_success or self._now()
+                    state.source.name, result.delta, result.snapshot.fetched_at
                 )
         with self.batch_update():  # one frame a poll, whatever it touches
             self.main.show_status(state)
             if state.changed and state.source.name == self.primary and state.results:
-                result = state.results[0]
-                self.main.show_result(result, new_changes)
+                polled = state.results[0]
+                result = self._as_shown(polled)
+                # Cells light up for what this poll changed, whatever the Change column counts.
+                self.main.show_result(result, new_changes, polled.delta.cells)
+                for group in restored or ():
+                    if group[0].source == state.source.name:
+                        self.main.show_changes(result, group)
                 for screen in self.screen_stack:
                     if isinstance(screen, ProvinceScreen):
                         screen.show(result, self._unit_changes(screen.unit))
                     elif isinstance(screen, BubbleScreen):
                         screen.show(result)
+
+    def _history_stored(self, state: SourceState) -> None:
+        """New snapshots are in the store: screens that read it catch up."""
+        from tui.timeline_screen import TimelineScreen
+
+        if state.source.name != self.primary:
+            return
+        changed = set()
+        for result in state.results:
+            changed |= set(result.delta.changed_units())
+        for screen in self.screen_stack:
+            if isinstance(screen, TimelineScreen):
+                screen.refresh_timeline()
+            elif (
+                isinstance(screen, ProvinceScreen)
+                and screen.history is not None
+                and screen.unit in changed
+            ):
+                screen.history.refresh_history()
+
+    def _as_shown(self, result: RaceResult) -> RaceResult:
+        """The result with the change the desk asked for: since the last poll (as computed)
+        or since the baseline (compared here; the engine's own result is left alone)."""
+        base = self.baselines.get((self.primary, result.race_key))
+        if self.since != "baseline" or base is None:
+            return result
+        return replace(result, previous=base, delta=compare(base, result.snapshot))
+
+    def _reshow(self) -> None:
+        """Show the watched result again (after the baseline or the view changed)."""
+        state = self.states.get(self.primary)
+        if state is None or not state.results:
+            return
+        with self.batch_update():
+            polled = state.results[0]
+            result = self._as_shown(polled)
+            # Nothing new arrived: nothing lights up.
+            self.main.show_result(result, [], polled.delta.cells.iloc[:0])
+            self.main.show_since(self.since, self.baselines.get((self.primary, result.race_key)))
+            for screen in self.screen_stack:
+                if isinstance(screen, ProvinceScreen):
+                    screen.show(result, self._unit_changes(screen.unit))
+                elif isinstance(screen, BubbleScreen):
+                    screen.show(result)
 
     def on_state_arrived(self, message: StateArrived) -> None:
         self.deliver(message.state)
@@ -150,6 +297,19 @@ class NightdeskApp(App[int]):
             return
         if isinstance(self.screen, ProvinceScreen):
             self.pop_screen()
+        history = None
+        if self.store is not None:
+            from tui.widgets.unit_history import UnitHistory
+
+            names = result.snapshot.parties["name"]
+            history = UnitHistory(
+                self.store,
+                self.primary,
+                result.race_key,
+                unit,
+                self.config.election.timezone,
+                {str(p): str(n) for p, n in names.items()},
+            )
         self.push_screen(
             ProvinceScreen(
                 unit,
@@ -158,12 +318,15 @@ class NightdeskApp(App[int]):
                 self.config.election.timezone,
                 self.config.election.rules.method,
                 self._header(),
+                history=history,
             )
         )
 
     def _header(self) -> ElectionHeader:
         e = self.config.election
-        return ElectionHeader(e.name, zone=e.timezone, simulated=e.simulated, now=self._now)
+        return ElectionHeader(
+            e.name, zone=e.timezone, simulated=e.simulated, now=self._now, badge=self.badge
+        )
 
     def action_bubble(self) -> None:
         result = self.result
@@ -173,11 +336,94 @@ class NightdeskApp(App[int]):
         if not isinstance(self.screen, BubbleScreen):
             self.push_screen(BubbleScreen(result, self._header()))
 
+    def action_baseline(self) -> None:
+        result = self.result
+        if result is None:
+            self.notify("No results yet", timeout=2)
+            return
+        self.set_baseline(result.snapshot, self._stored_id(result))
+
+    def set_baseline(self, snapshot: Snapshot, snapshot_id: int | None) -> None:
+        """Compare against ``snapshot`` from now on (and after a restart, when stored)."""
+        key = (self.primary, snapshot.race.id if snapshot.race else "")
+        self.baselines[key] = snapshot
+        when = snapshot.published_at or snapshot.fetched_at
+        label = f"#{snapshot_id}, " if snapshot_id is not None else ""
+        self.notify(f"Baseline set: {label}{self._clock_text(when)}", timeout=3)
+        if self.store is not None and snapshot_id is not None:
+            self._remember(lambda store: store.set_baseline(key[0], key[1], snapshot_id))
+        self._reshow()
+
+    def _stored_id(self, result: RaceResult) -> int | None:
+        if self.store is None:
+            return None
+        return self.store.latest_id(self.primary, result.race_key)
+
+    def _remember(self, write: Callable[[HistoryStore], None]) -> None:
+        """A small write to the store, off the event loop; a failure is said, not raised."""
+        store = self.store
+        if store is None or not getattr(self.poller, "remembers", True):
+            return  # a replay shows the night; it does not write the desk's choices into it
+
+        async def run() -> None:
+            try:
+                await asyncio.to_thread(write, store)
+            except Exception as exc:
+                self.notify(f"Could not store it: {exc}", severity="warning")
+
+        self.run_worker(run(), group="store", exclusive=False)
+
+    def action_toggle_since(self) -> None:
+        result = self.result
+        if result is None:
+            self.notify("No results yet", timeout=2)
+            return
+        if self.since == "poll" and (self.primary, result.race_key) not in self.baselines:
+            self.notify("No baseline yet: press b to mark one, or t to pick one", timeout=3)
+            return
+        self.since = "baseline" if self.since == "poll" else "poll"
+        self._remember(lambda store: store.set_view("since", self.since))
+        self._reshow()
+
+    def action_timeline(self) -> None:
+        from tui.timeline_screen import TimelineScreen
+
+        if self.store is None:
+            self.notify("No history store: the timeline needs one", timeout=3)
+            return
+        if isinstance(self.screen, TimelineScreen):
+            return
+        result = self.result
+        race = result.race_key if result else ""
+
+        async def picked(snapshot_id: int | None) -> None:
+            store = self.store
+            if snapshot_id is None or store is None:
+                return
+            try:  # rebuilding a large snapshot takes ~0.1 s: not on the event loop
+                snapshot = await asyncio.to_thread(store.snapshot, snapshot_id)
+            except Exception as exc:
+                self.notify(f"Could not read snapshot #{snapshot_id}: {exc}", severity="error")
+                return
+            self.set_baseline(snapshot, snapshot_id)
+
+        self.push_screen(
+            TimelineScreen(self.store, self.primary, race, self.config.election.timezone),
+            picked,
+        )
+
+    def _clock_text(self, when: datetime) -> str:
+        from tui.formatting import clock
+
+        return clock(when, self.config.election.timezone, seconds=True)
+
     def action_refresh(self) -> None:
         self.poller.refresh()
         self.notify("Polling every source now", timeout=2)
 
     def action_help(self) -> None:
+        from tui.timeline_screen import TimelineList, TimelineScreen
+
         if isinstance(self.screen, HelpScreen):
             return
         sections = [
@@ -185,20 +431,34 @@ class NightdeskApp(App[int]):
             ("Provinces table", ResultsTable.HELP),
             ("Province screen", ProvinceScreen.BINDINGS),
             ("Bubble screen", BubbleScreen.BINDINGS),
+            ("Timeline", [*TimelineScreen.BINDINGS, *TimelineList.BINDINGS]),
             ("Help", HelpScreen.BINDINGS),
         ]
         self.push_screen(HelpScreen(help_markdown(sections)))
 
 
-def run_monitor(config: Config) -> int:
-    NightdeskApp(config).run()
+def run_monitor(config: Config, store: HistoryStore | None = None) -> int:
+    try:
+        NightdeskApp(config, store=store).run()
+    finally:
+        if store is not None:
+            store.close()
     return 0
 
 
 def run_demo(*, port: int = 0, speed: float = 1.0, seed: int = 2013) -> int:
-    from nightdesk.demo.server import DemoFeedServer
-    from nightdesk.demo.settings import demo_config
+    import tempfile
+    from pathlib import Path
 
-    with DemoFeedServer(port=port, speed=speed, seed=seed) as server:
-        NightdeskApp(demo_config(server.url)).run()
-    return 0
+    from nightdesk.demo.server import DemoFeedServer
+    from nightdesk.demo.settings import demo_config, demo_toml
+    from nightdesk.store import HistoryStore
+
+    # The demo's night is simulated: its history goes in a throwaway store.
+    with (
+        tempfile.TemporaryDirectory(prefix="nightdesk-demo-") as tmp,
+        DemoFeedServer(port=port, speed=speed, seed=seed) as server,
+    ):
+        store = HistoryStore.open(Path(tmp) / "demo.sqlite")
+        store.remember_settings(demo_toml(server.url), None)
+        return run_monitor(demo_config(server.url), store)

@@ -20,7 +20,7 @@ from typing import Any
 # Only light modules here: the engine (pandas) and Textual load when a command needs them,
 # so `--help`, `--version` and usage errors answer at once.
 from nightdesk import __version__
-from nightdesk.errors import ConfigError
+from nightdesk.errors import ConfigError, NightdeskError
 from tui import launch
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -37,6 +37,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"nightdesk {__version__}")
     parser.add_argument("-c", "--config", type=Path, help="the election config (TOML)")
+    parser.add_argument(
+        "--store",
+        type=Path,
+        metavar="PATH",
+        help="the history store (SQLite) to keep the night in; default: one per config "
+        "in the user's data directory",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     demo = sub.add_parser(
@@ -81,7 +88,67 @@ def _parser() -> argparse.ArgumentParser:
     snap.add_argument(
         "--format", choices=("json", "csv", "table"), default="table", help="output format"
     )
+
+    replay = sub.add_parser(
+        "replay",
+        help="play a stored night back through the monitor",
+        description="Play every stored snapshot back through the same screens, in order. "
+        "r shows the next snapshot at once.",
+    )
+    _store_arguments(replay)
+    replay.add_argument(
+        "--speed",
+        type=_positive_float,
+        default=1.0,
+        help="how fast: 1 = the night's own pace, 60 = an hour a minute (default 1)",
+    )
+
+    export = sub.add_parser(
+        "export",
+        help="write the stored state and change log (CSV or JSON)",
+        description="Write the latest stored state of every source and the whole change log, "
+        "each row with its source, times and the SHA-256 of the body it came from.",
+    )
+    _store_arguments(export)
+    export.add_argument("--format", choices=("csv", "json"), default="csv", help="output format")
+    export.add_argument(
+        "-o", "--output", type=Path, metavar="FILE", help="write here instead of stdout"
+    )
+
+    evidence = sub.add_parser(
+        "evidence",
+        help="write out the raw body of a stored snapshot, exactly as served",
+        description="Write the bytes a feed served for SNAPSHOT (its number in the timeline or "
+        "in `export`), checked against their SHA-256; what came with them goes to stderr.",
+    )
+    _store_arguments(evidence)
+    evidence.add_argument("snapshot", type=_snapshot_id, metavar="SNAPSHOT", help="snapshot number")
+    evidence.add_argument(
+        "-o", "--output", type=Path, metavar="FILE", help="write here instead of stdout"
+    )
     return parser
+
+
+def _store_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--store",
+        dest="sub_store",
+        type=Path,
+        metavar="PATH",
+        help="the history store (SQLite file)",
+    )
+    parser.add_argument(
+        "-c",
+        "--config",
+        dest="sub_config",
+        type=Path,
+        metavar="CONFIG",
+        help="the election config whose default store to read",
+    )
+
+
+def _snapshot_id(text: str) -> int:
+    return _whole(text, 1, 2**63 - 1, "a snapshot number (1, 2, …)")
 
 
 def _positive_float(text: str) -> float:
@@ -130,10 +197,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _snapshot(path, args.format)
         if args.command == "demo":
             return _demo(args)
-        return _monitor(args.config)
+        if args.command in ("replay", "export", "evidence"):
+            return _from_store(args)
+        return _monitor(args.config, args.store)
     except ConfigError as exc:
         print(f"nightdesk: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except NightdeskError as exc:  # a store that cannot be read, a feed that failed
+        print(f"nightdesk: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
@@ -166,8 +238,9 @@ def _log_to_file(path: str | None) -> None:
     logger.setLevel(logging.INFO)
 
 
-def _monitor(path: Path | None) -> int:
+def _monitor(path: Path | None, store_path: Path | None = None) -> int:
     from nightdesk import config as config_mod
+    from nightdesk.store import HistoryStore
 
     if path is None:
         default = config_mod.default_path()
@@ -180,9 +253,116 @@ def _monitor(path: Path | None) -> int:
             return EXIT_USAGE
         path = default
     cfg = config_mod.load(path)
+    store_path = store_path or HistoryStore.default_path(path)
+    try:
+        store = HistoryStore.open(store_path)
+        store.remember_settings(path.read_text(encoding="utf-8"), str(path.resolve()))
+    except NightdeskError as exc:
+        print(f"nightdesk: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     from tui.app import run_monitor
 
-    return run_monitor(cfg)
+    return run_monitor(cfg, store)
+
+
+def _open_stored(args: argparse.Namespace) -> Any:
+    """The store a command names (``--store``, or the default one of ``-c CONFIG``)."""
+    from nightdesk.store import HistoryStore
+
+    path = args.sub_store or args.store
+    config = args.sub_config or args.config
+    if path is None and config is None:
+        raise ConfigError(f"{args.command}: give --store PATH (or -c CONFIG for its store)")
+    if path is None:
+        path = HistoryStore.default_path(config)
+    if not Path(path).exists():
+        raise ConfigError(f"{args.command}: no history store at {path}")
+    return HistoryStore.open(path)
+
+
+def _stored_config(store: Any) -> Any:
+    """The election settings the store remembers."""
+    from nightdesk import config as config_mod
+
+    settings = store.settings()
+    if settings is None:
+        raise ConfigError(f"{store.path} holds no election settings")
+    text, where = settings
+    return config_mod.parse(text, where)
+
+
+def _from_store(args: argparse.Namespace) -> int:
+    try:
+        store = _open_stored(args)
+    except NightdeskError as exc:
+        print(f"nightdesk: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    with store:
+        if args.command == "evidence":
+            return _evidence(store, args.snapshot, args.output)
+        cfg = _stored_config(store)
+        if args.command == "export":
+            return _export(store, cfg, args.format, args.output)
+        from nightdesk.replay import Replayer
+        from tui.app import NightdeskApp
+
+        replayer = Replayer(cfg, store, speed=args.speed)
+        NightdeskApp(cfg, poller=replayer, now=replayer.now, badge="REPLAY").run()
+        return EXIT_OK
+
+
+def _evidence(store: Any, snapshot: int, output: Path | None) -> int:
+    if snapshot not in {e.id for e in store.timeline()}:
+        print(f"nightdesk: no snapshot {snapshot} in {store.path}", file=sys.stderr)
+        return EXIT_USAGE
+    evidence = store.evidence(snapshot)  # StoreError if the body no longer matches its hash
+    entry = store.entry(snapshot)
+    if output is None:
+        sys.stdout.buffer.write(evidence.body)
+        sys.stdout.buffer.flush()
+    else:
+        output.write_bytes(evidence.body)
+    details = [
+        f"snapshot {entry.id}: {entry.source}",
+        f"{len(evidence.body):,} bytes",
+        f"sha256 {entry.body_sha256}",
+        f"HTTP {entry.status} from {entry.url}",
+        f"fetched {entry.fetched_at.isoformat()}",
+    ]
+    details += [
+        f"{name} {value}"
+        for name, value in (
+            ("ETag", entry.etag),
+            ("Last-Modified", entry.last_modified),
+            ("Date", entry.date),
+        )
+        if value
+    ]
+    print("nightdesk: " + "; ".join(details), file=sys.stderr)
+    return EXIT_OK
+
+
+def _export(store: Any, cfg: Any, fmt: str, output: Path | None) -> int:
+    from nightdesk.export import CSV_COLUMNS, csv_rows, export_document
+
+    document = export_document(cfg, store)
+    out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+    try:
+        if fmt == "json":
+            json.dump(document, out, ensure_ascii=False, indent=2)
+            out.write("\n")
+        else:
+            writer = csv.DictWriter(
+                out, fieldnames=CSV_COLUMNS, lineterminator="\n", extrasaction="ignore"
+            )
+            writer.writeheader()
+            writer.writerows(csv_rows(document))
+    finally:
+        if output:
+            out.close()
+        else:
+            out.flush()
+    return EXIT_OK
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+import pandas as pd
 from textual.app import ComposeResult
 from textual.containers import Container, Vertical
 from textual.events import Resize
@@ -13,8 +14,10 @@ from textual.widgets import Footer, Label
 
 from nightdesk.changelog import Change
 from nightdesk.config import Config
+from nightdesk.model import Snapshot
 from nightdesk.polling import SourceState
 from nightdesk.results import RaceResult
+from tui.formatting import clock
 from tui.layout import NARROW
 from tui.widgets.changes_pane import ChangesPane
 from tui.widgets.election_header import ElectionHeader
@@ -31,8 +34,10 @@ class MainScreen(Screen[None]):
         now: Callable[[], datetime],
         monotonic: Callable[[], float],
         highlight_seconds: float,
+        badge: str | None = None,
     ) -> None:
         super().__init__()
+        self.badge = badge
         self.config = config
         self._now = now
         self._monotonic = monotonic
@@ -42,7 +47,12 @@ class MainScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         e = self.config.election
         yield ElectionHeader(
-            e.name, zone=e.timezone, simulated=e.simulated, now=self._now, id="header"
+            e.name,
+            zone=e.timezone,
+            simulated=e.simulated,
+            now=self._now,
+            badge=self.badge,
+            id="header",
         )
         with Container(id="body"):
             yield ResultsTable(
@@ -66,14 +76,34 @@ class MainScreen(Screen[None]):
     def on_resize(self, event: Resize) -> None:
         self.set_class(event.size.width < NARROW, "narrow")
 
-    def show_result(self, result: RaceResult, changes: list[Change]) -> None:
+    def show_result(
+        self, result: RaceResult, changes: list[Change], highlight: pd.DataFrame | None = None
+    ) -> None:
         self.result = result
-        self.query_one(ResultsTable).show(result)
+        self.query_one(ResultsTable).show(result, highlight)
         self.query_one(PartyPane).show(result)
+        self.show_changes(result, changes)
+
+    def show_changes(self, result: RaceResult, changes: list[Change]) -> None:
+        """Add one poll's changes to the changes pane (a line per unit and poll)."""
+        if not changes:
+            return
         # Names of the changed units only: a dict of every unit would cost O(units) a poll.
         units = list(dict.fromkeys(c.unit for c in changes))
-        names = result.snapshot.units["name"].reindex(units).fillna("").astype(str).to_dict()
+        names = result.snapshot.units["name"].reindex(units)
+        if result.previous is not None and names.isna().any():
+            # A withdrawn unit is named from the snapshot it was last in.
+            names = names.fillna(result.previous.units["name"].reindex(units))
+        names = names.fillna(pd.Series(units, index=units)).astype(str).to_dict()
         self.query_one(ChangesPane).add(changes, names)
+
+    def show_since(self, since: str, baseline: Snapshot | None) -> None:
+        """Say in the header what the change columns count from."""
+        note = ""
+        if since == "baseline" and baseline is not None:
+            when = baseline.published_at or baseline.fetched_at
+            note = f" Δ since baseline {clock(when, self.config.election.timezone, seconds=True)} "
+        self.query_one(ElectionHeader).set_note(note)
 
     def show_status(self, state: SourceState) -> None:
         self.query_one(StatusBar).show(state)

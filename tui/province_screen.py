@@ -1,5 +1,6 @@
-"""One unit, in full: every party's votes, share and change, the seat allocation with its
-quotient table, how close the last seat is, and the unit's changes through the night."""
+"""One unit, in full: what its feed figures fail (checks), every party's votes, share and
+change, the seat allocation with its quotient table, how close the last seat is, and the
+unit's changes through the night."""
 
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ from nightdesk.seats import DIVISOR_METHODS, divisor_values
 from tui.formatting import count, net_change, percent
 from tui.layout import NARROW
 from tui.table_sync import look, sync_table
-from tui.widgets.changes_pane import describe
+from tui.widgets.changes_pane import FLAG, describe
+from tui.widgets.unit_history import UnitHistory
 
 LAST = "◆"
 NEXT = "◇"
@@ -73,6 +75,7 @@ class ProvinceScreen(Screen[None]):
     DEFAULT_CSS = """
     ProvinceScreen { layout: vertical; }
     ProvinceScreen #title { height: 1; background: $primary; color: $text; padding: 0 1; }
+    ProvinceScreen #findings { height: auto; padding: 0 1; color: $text-warning; }
     ProvinceScreen #top { height: auto; max-height: 60%; }
     ProvinceScreen #parties { width: auto; height: auto; max-height: 14; margin-right: 2; }
     ProvinceScreen #quotients { width: 1fr; height: auto; max-height: 22; }
@@ -82,6 +85,7 @@ class ProvinceScreen(Screen[None]):
     ProvinceScreen #margin { height: auto; padding: 0 1; }
     ProvinceScreen #history-title { height: 1; padding: 0 1; text-style: bold; }
     ProvinceScreen #history { height: 1fr; padding: 0 1; }
+    ProvinceScreen UnitHistory { height: 1fr; padding: 0 1; }
     """
 
     def __init__(
@@ -92,9 +96,12 @@ class ProvinceScreen(Screen[None]):
         zone: tzinfo,
         method: str,
         header: Widget,
+        history: UnitHistory | None = None,
     ) -> None:
         super().__init__()
         self._header = header
+        #: The unit's whole night from the store (when there is one); else the session's log.
+        self.history = history
         self._shown_once = False
         self._quotient_rows: list[list[Text]] = []
         self._shown: dict[str, Hashable] = {}
@@ -107,13 +114,17 @@ class ProvinceScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield self._header
         yield Static(id="title")
+        yield Static(id="findings")
         with Horizontal(id="top"):
             yield DataTable(id="parties", cursor_type="none", zebra_stripes=True)
             yield DataTable(id="quotients", cursor_type="none")
         yield Static(id="margin")
         yield Label("Changes tonight", id="history-title")
-        with VerticalScroll(id="history"):
-            yield Static(id="history-lines")
+        if self.history is not None:
+            yield self.history
+        else:
+            with VerticalScroll(id="history"):
+                yield Static(id="history-lines")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -141,6 +152,7 @@ class ProvinceScreen(Screen[None]):
         snap = result.snapshot
         if unit not in snap.votes.index:
             self._update("#title", Text(f"{unit}: no longer in the feed"))
+            self._show_findings(Text())
             return
         info = snap.units.loc[unit]
         seats = result.seats.get(unit)
@@ -152,6 +164,7 @@ class ProvinceScreen(Screen[None]):
         if rep is not pd.NA:
             title.append(f" · {percent(float(rep))} reporting")
         self._update("#title", title)
+        self._show_findings(findings_text(result, unit))
 
         sync_table(self.query_one("#parties", DataTable), party_columns(), party_rows(result, unit))
         qtable = self.query_one("#quotients", DataTable)
@@ -170,6 +183,8 @@ class ProvinceScreen(Screen[None]):
         if rows:
             margin.append(f"\n{LAST} last seat given   {NEXT} next quotient in line", style="dim")
         self._update("#margin", margin)
+        if self.history is not None:
+            return  # the history widget reads the store itself (``refresh_history``)
         names = {unit: str(info["name"])}
         lines = Text("\n").join(
             describe(c, self.zone, names.get(c.unit, c.unit)) for c in reversed(changes)
@@ -179,11 +194,24 @@ class ProvinceScreen(Screen[None]):
             lines if changes else Text("No changes since nightdesk started watching.", style="dim"),
         )
 
+    def _show_findings(self, text: Text) -> None:
+        """The unit's failed feed checks; the line takes no room when there are none."""
+        self._update("#findings", text)
+        self.query_one("#findings", Static).display = bool(text.plain)
+
     def _update(self, selector: str, text: Text) -> None:
         """Update a Static only when what it shows changed: an unchanged poll redraws nothing."""
         if self._shown.get(selector) != (seen := look(text)):
             self._shown[selector] = seen
             self.query_one(selector, Static).update(text)
+
+
+def findings_text(result: RaceResult, unit: str) -> Text:
+    """The unit's active findings in words, one a line: ``⚠ <what>: <the numbers>``."""
+    found = result.findings.for_unit(unit)
+    return Text("\n").join(
+        Text(f"{FLAG} {f.title[:1].upper()}{f.title[1:]}: {f.message}", style="bold") for f in found
+    )
 
 
 def party_columns() -> list[tuple[str, Text]]:

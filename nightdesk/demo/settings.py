@@ -29,9 +29,14 @@ reporting = "reporting"
 """
 
 
-def demo_config(base_url: str, interval: float | None = None) -> config.Config:
-    """The demo's config for a feed served at ``base_url`` (e.g. ``http://127.0.0.1:8765``)."""
+def demo_toml(base_url: str, interval: float | None = None) -> str:
+    """The demo's config text for a feed served at ``base_url``."""
     text = DEMO_TOML.format(url=base_url.rstrip("/"))
     if interval is not None:
         text = text.replace("interval = 2\n", f"interval = {interval}\n")
-    return config.parse(text)
+    return text
+
+
+def demo_config(base_url: str, interval: float | None = None) -> config.Config:
+    """The demo's config for a feed served at ``base_url`` (e.g. ``http://127.0.0.1:8765``)."""
+    return config.parse(demo_toml(base_url, interval))

@@ -29,18 +29,28 @@ class ElectionHeader(LinePane):
         zone: tzinfo,
         simulated: bool,
         now: Callable[[], datetime],
+        badge: str | None = None,
         id: str | None = None,
     ) -> None:
         super().__init__(id=id)
+        self.badge = badge
         self.election = name
         self.zone = zone
         self.simulated = simulated
         self._now = now
         self._shown = ""
+        self._note = ""
 
     def on_mount(self) -> None:
         self.tick()
         self.set_interval(5, self.tick)
+
+    def set_note(self, note: str) -> None:
+        """A word on what the screen shows, after the clock (e.g. "change since baseline")."""
+        if note != self._note:
+            self._note = note
+            self._shown = ""
+            self.tick()
 
     def tick(self) -> None:
         time = clock(self._now(), self.zone)
@@ -52,5 +62,9 @@ class ElectionHeader(LinePane):
         text.append(printable(self.election))
         if self.simulated:
             text.append("  DEMO — simulated ", style="bold reverse")
+        if self.badge:
+            text.append(f"  {self.badge} ", style="bold reverse")
         text.append(f"  {time} {getattr(self.zone, 'key', '')}")
+        if self._note:
+            text.append(f"  {self._note}", style="bold reverse")
         self.set_lines([text])

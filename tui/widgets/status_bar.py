@@ -34,6 +34,12 @@ def status_text(state: SourceState, zone: tzinfo, now: datetime) -> Text:
     if h.last_error:
         text.append(" · ")
         text.append(printable(h.last_error), style="red")
+    if h.notice and not h.failures:
+        text.append(" · ")
+        text.append(printable(h.notice), style="yellow")
+    if h.store_error:
+        text.append(" · ")
+        text.append(printable(h.store_error), style="bold red")
     return text
 
 

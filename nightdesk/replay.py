@@ -1,0 +1,111 @@
+"""Replay: a stored night played back through the same screens, at any speed.
+
+A ``Replayer`` stands where the ``Poller`` stands: it publishes :class:`SourceState` objects
+to the same subscribers, so the screens cannot tell a replay from the night itself. Time on
+screen is the replayed time (``now``), so "last good" and stale read as they did.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from nightdesk.config import Config
+from nightdesk.polling import Callback, SourceHealth, SourceState
+from nightdesk.results import RaceResult, assess
+from nightdesk.store import HistoryStore, StoredSnapshot
+
+log = logging.getLogger(__name__)
+
+
+class Replayer:
+    """Publishes every stored snapshot in order, waiting the night's own gaps ÷ ``speed``."""
+
+    #: Replay is not the night: the desk's choices (baseline, view) are not written back.
+    remembers = False
+
+    def __init__(self, config: Config, store: HistoryStore, *, speed: float = 1.0) -> None:
+        if not speed > 0:
+            raise ValueError("speed must be > 0")
+        self.config = config
+        self.store = store
+        self.speed = speed
+        self.states: dict[str, SourceState] = {s.name: SourceState(s) for s in config.sources}
+        self.finished = asyncio.Event()
+        self.played = 0
+        self._callbacks: list[Callback] = []
+        self._task: asyncio.Task[None] | None = None
+        self._skip = asyncio.Event()
+        self._now: datetime | None = None
+
+    def now(self) -> datetime:
+        """The replayed time (the fetch time of the snapshot last shown)."""
+        return self._now or datetime.now(UTC)
+
+    def subscribe(self, callback: Callback) -> Callable[[], None]:
+        self._callbacks.append(callback)
+        return lambda: self._callbacks.remove(callback)
+
+    def restore(self) -> dict[str, SourceState]:
+        """Nothing to restore: a replay starts at the beginning of the night."""
+        return {}
+
+    def refresh(self, name: str | None = None) -> None:
+        """``r`` in a replay: show the next snapshot now."""
+        self._skip.set()
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="replay")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        timeline = await asyncio.to_thread(self.store.timeline)
+        known = {s.name for s in self.config.sources}
+        entries = [e for e in timeline if e.source in known]
+        results: dict[str, dict[str, RaceResult]] = {name: {} for name in known}
+        before: StoredSnapshot | None = None
+        for entry in entries:
+            if before is not None:
+                await self._wait((entry.fetched_at - before.fetched_at).total_seconds())
+            before = entry
+            races = results[entry.source]
+            prior = races.get(entry.race)
+            result = await asyncio.to_thread(self._assess, entry, prior)
+            races[entry.race] = result
+            self._now = entry.fetched_at
+            self.played += 1
+            state = self.states[entry.source]
+            health = SourceHealth(last_success=entry.fetched_at, last_attempt=entry.fetched_at)
+            new = replace(
+                state,
+                results=tuple(races.values()),
+                health=health,
+                changed=True,
+                polls=state.polls + 1,
+            )
+            self.states[entry.source] = new
+            for callback in list(self._callbacks):
+                callback(new)
+        self.finished.set()
+
+    def _assess(self, entry: StoredSnapshot, prior: RaceResult | None) -> RaceResult:
+        snapshot = self.store.snapshot(entry.id)
+        previous = prior.snapshot if prior else None
+        return assess(snapshot, previous, self.config.election, prior=prior)
+
+    async def _wait(self, gap: float) -> None:
+        self._skip.clear()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(max(gap, 0.0) / self.speed):
+                await self._skip.wait()
