@@ -115,8 +115,8 @@ class JsonColumn:
         if float in self.types and self.document.has_exponent:
             raise Decline
         values, missing = self._numbers(np.float64)
-        if (values > 1).any():
-            raise Decline
+        if int in self.types and (values > 1).any():
+            raise Decline  # a whole number above 1: the careful path says why it is refused
         return values, missing
 
     def labels(self) -> tuple[np.ndarray, list[str]]:

@@ -220,8 +220,8 @@ class Spans:
         return codes, first, words[first]
 
     def fraction(self) -> tuple[np.ndarray, np.ndarray]:
-        """Fractions from 0 to 1 written ``0.45``, ``.45``, ``45%`` or ``45.5%`` (no
-        spaces); each distinct text is read once."""
+        """Fractions written ``0.45``, ``.45``, ``45%`` or ``45.5%`` (no spaces; above 1
+        only with a point or a % sign); each distinct text is read once."""
         lengths = self.lengths()
         given = lengths > 0
         if not given.any():
@@ -254,7 +254,9 @@ class Spans:
         scale = (digit & (np.cumsum(dot, axis=1) > 0)).sum(axis=1)
         values = mantissa / np.power(10.0, scale)
         values = np.where(percent, values / 100, values)
-        if (given & (values > 1)).any():
+        # Above 100% is kept (and flagged downstream); a bare whole number above 1 is an
+        # ambiguous percentage, for the careful path to explain.
+        if (given & (values > 1) & ~percent & (dot.sum(axis=1) == 0)).any():
             raise Decline
         return values
 

@@ -23,8 +23,8 @@ from nightdesk.model import MAX_COUNT, MAX_SEATS
 VOTES_EXPECTED = "a whole number of votes ≥ 0, or empty for not reported"
 #: What a reporting cell may hold.
 REPORTING_EXPECTED = (
-    "a fraction from 0 to 1 (such as 0.45) or a percentage with a % sign (such as 45%), "
-    "or empty if not given"
+    "a fraction such as 0.45 or a percentage with a % sign such as 45%, or empty if not "
+    "given (above 100% is kept and flagged)"
 )
 
 _SHOWN_LENGTH = 40
@@ -143,16 +143,19 @@ def _fractions(text: pd.Series) -> tuple[pd.Series, np.ndarray]:
     number = pd.to_numeric(parts[0]).astype("Float64")
     percent = (parts[1] == "%").to_numpy(dtype=bool, na_value=False)
     values = number.where(~pd.Series(percent, index=text.index), number / 100)
-    in_range = ((values >= 0) & (values <= 1)).to_numpy(dtype=bool, na_value=False)
-    return values.where(pd.Series(given & in_range, index=text.index)), given & ~in_range
+    # Above 100% is a feed's inconsistency, kept for the checks to flag (nightdesk.checks);
+    # a bare whole number above 1 ("45") is a percentage without its sign: ambiguous, refused.
+    decimal = parts[0].str.contains(".", regex=False).to_numpy(dtype=bool, na_value=False)
+    readable = (values >= 0).to_numpy(dtype=bool, na_value=False) & (
+        (values <= 1).to_numpy(dtype=bool, na_value=False) | percent | decimal
+    )
+    return values.where(pd.Series(given & readable, index=text.index)), given & ~readable
 
 
 def _fraction_problem(value: str) -> str:
     match = re.fullmatch(_REPORTING, value)
     if match is None:
         return f"{shown(value)} is neither a fraction nor a percentage"
-    if match[2] == "%":
-        return f"{shown(value)} is more than 100%"
     return f"{shown(value)} is more than 1 (a percentage needs a % sign)"
 
 

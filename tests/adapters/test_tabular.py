@@ -264,12 +264,24 @@ def test_reporting_accepts_a_fraction_or_a_percentage(cell: str, fraction: float
     assert snap.units.at["X", "reporting"] == pytest.approx(fraction)
 
 
+@pytest.mark.parametrize(("cell", "fraction"), [("1.5", 1.5), ("150%", 1.5), ("100.2%", 1.002)])
+def test_reporting_above_100_percent_is_kept_for_the_checks_to_flag(
+    cell: str, fraction: float
+) -> None:
+    columns = ColumnMap(unit="u", parties=("a",), optional={"reporting": "rep"})
+    for text in (f"u,a,rep\nX,1,{cell}\n", f"u,a,rep\nX,1,0.5\nY,1,{cell}\n"):
+        snap = parse_csv(text, columns)
+        assert snap.units["reporting"].max() == pytest.approx(fraction)
+    rows = [{"u": "X", "a": 1, "rep": float(fraction)}, {"u": "Y", "a": 1, "rep": cell}]
+    snap = parse_json(rows, columns)
+    assert snap.units.at["X", "reporting"] == pytest.approx(fraction)
+    assert snap.units.at["Y", "reporting"] == pytest.approx(fraction)
+
+
 @pytest.mark.parametrize(
     ("cell", "problem"),
     [
         ("45", "is more than 1 (a percentage needs a % sign)"),
-        ("1.5", "is more than 1"),
-        ("150%", "is more than 100%"),
         ("-0.1", "is neither a fraction nor a percentage"),
         ("half", "is neither a fraction nor a percentage"),
         ("45%%", "is neither a fraction nor a percentage"),
