@@ -2,12 +2,16 @@
 
 1. the engine's pipeline (``benchmarks.engine``): parse, compare, allocate seats;
 2. parsing the feeds (``benchmarks.parsing``);
-3. the terminal (``benchmarks.terminal``): bytes, CPU, latency, memory and launch time of the
-   real app in a pseudo-terminal, beside a stock ``DataTable`` measured in the same run.
+3. the history store (``benchmarks.store``): record and rebuild times, bytes per snapshot;
+4. the terminal (``benchmarks.terminal``): bytes, CPU, latency, memory and launch time of the
+   real app (history store included) in a pseudo-terminal, beside a stock ``DataTable``
+   measured in the same run;
+5. the soak (``benchmarks.soak``): 10,000 polls with 20% faults into a throwaway store.
 
 ``python -m benchmarks [--quick] [--polls N]``: the options go to the terminal section
-(``--quick``: fewer runs and 50 polls at 20,000 units instead of 1,000). A section that fails
-says so and the others still run; the exit status is then 1.
+(``--quick``: fewer runs and 50 polls at 20,000 units instead of 1,000; the soak then does
+2,000 polls). A section that fails says so and the others still run; the exit status is
+then 1.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
+import tempfile
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -39,10 +44,16 @@ def run(argv: Sequence[str]) -> int:
     terminal.parse_args(argv)  # a bad option fails now, not after the other sections
     failed = 0
     start = time.monotonic()
+    soak_dir = tempfile.TemporaryDirectory(prefix="nightdesk-soak-")
+    soak = ["--store", f"{soak_dir.name}/soak.sqlite"]
+    if "--quick" in argv:
+        soak += ["--polls", "2000"]
     for title, module, args in (
         ("engine", "benchmarks.engine", ()),
         ("parsing", "benchmarks.parsing", ()),
+        ("store", "benchmarks.store", ([],)),
         ("terminal", "benchmarks.terminal", (list(argv),)),
+        ("soak", "benchmarks.soak", (soak,)),
     ):
         try:
             main = section(title, module)
@@ -50,12 +61,14 @@ def run(argv: Sequence[str]) -> int:
                 continue
             progress(f"{title} …")
             print(f"\n== {title}", flush=True)
-            main(*args)
+            if main(*args):  # a section's own verdict (the soak's checks)
+                raise RuntimeError(f"{title} reported a failure")
             sys.stdout.flush()
         except Exception:
             failed += 1
             print(f"\n== {title}: FAILED (traceback on stderr)", flush=True)
             traceback.print_exc()
+    soak_dir.cleanup()
     progress(f"all benchmarks took {time.monotonic() - start:.0f} s")
     return 1 if failed else 0
 
