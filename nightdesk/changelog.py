@@ -19,6 +19,8 @@ import pandas as pd
 from nightdesk.checks import CHECKS, TITLES, Findings, findings
 from nightdesk.delta import Delta
 
+#: The ``item`` of a change that says a unit left the feed.
+WITHDRAWN = "(unit withdrawn)"
 #: ``Change.kind``: a count that moved; a check that started failing; one that stopped.
 COUNT, FOUND, CLEARED = "count", "found", "cleared"
 
@@ -117,9 +119,7 @@ class ChangeLog:
         ]
         for unit in delta.vanished:
             new.append(
-                Change(
-                    at, source, race, unit, "(unit withdrawn)", None, None, 0, True, is_votes=False
-                )
+                Change(at, source, race, unit, WITHDRAWN, None, None, 0, True, is_votes=False)
             )
         return new
 

@@ -15,7 +15,7 @@ import pandas as pd
 
 from nightdesk.config import Config
 from nightdesk.polling import Poller
-from nightdesk.report import _iso, csv_records, snapshot_document
+from nightdesk.report import csv_records, iso_time, snapshot_document
 from nightdesk.store import HistoryStore, StoredSnapshot
 
 #: ``--format csv``: state rows (``record = state``) and change rows (``record = change``)
@@ -50,8 +50,8 @@ CSV_COLUMNS = [
 def _evidence(entry: StoredSnapshot, config: Config) -> dict[str, Any]:
     return {
         "snapshot": entry.id,
-        "fetched_at": _iso(entry.fetched_at, config),
-        "published_at": _iso(entry.published_at, config),
+        "fetched_at": iso_time(entry.fetched_at, config),
+        "published_at": iso_time(entry.published_at, config),
         "body_sha256": entry.body_sha256,
         "url": entry.url,
         "http_status": entry.status,

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from nightdesk.changelog import MAX_ENTRIES, Change
+from nightdesk.changelog import MAX_ENTRIES, WITHDRAWN, Change
 from nightdesk.model import Snapshot
 from nightdesk.store import HistoryStore
-
-WITHDRAWN = "(unit withdrawn)"
 
 
 def stored_changes(

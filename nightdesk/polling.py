@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -78,10 +78,11 @@ class SourceState:
     health: SourceHealth = field(default_factory=SourceHealth)
     changed: bool = False
     polls: int = 0
-    #: Ids of the snapshots this poll added to the history store, published once the write
-    #: committed (a state of its own, ``changed`` false): screens that read the store
-    #: refresh on it, never before the data is there.
-    stored: tuple[int, ...] = ()
+    #: Race → id of its latest snapshot in the history store, published once a write has
+    #: committed (a state of its own, ``changed`` false) and with restored states: screens
+    #: that read the store refresh on it, never before the data is there, and a baseline
+    #: set on these results is remembered by this id.
+    stored: Mapping[str, int] = field(default_factory=dict)
 
 
 Callback = Callable[[SourceState], None]
@@ -198,27 +199,33 @@ class Poller:
             date=response.headers.get("date"),
             body=response.body,
         )
-        snapshots = [r.snapshot for r in state.results]
-        write = asyncio.ensure_future(asyncio.to_thread(self.store.record, evidence, snapshots))
+        store = self.store
+        name = state.source.name
+        races = [r.race_key for r in state.results]
+
+        def record() -> dict[str, int]:
+            store.record(evidence, [r.snapshot for r in state.results])
+            # What is committed now: the new snapshot, or the equal one stored before it.
+            latest = {race: store.latest_id(name, race) for race in races}
+            return {race: i for race, i in latest.items() if i is not None}
+
+        write = asyncio.ensure_future(asyncio.to_thread(record))
         self._writes.add(write)
         write.add_done_callback(self._writes.discard)
-        stored: list[int] = []
+        stored: dict[str, int] = {}
         try:
             # Shielded: stopping the poller mid-write must not abandon a transaction half way
             # (``stop`` waits for it).
             stored = await asyncio.shield(write)
             error = None
         except Exception as exc:  # disk full, file removed, locked: never stop polling
-            log.exception("cannot store a snapshot of %s", state.source.name)
+            log.exception("cannot store a snapshot of %s", name)
             error = f"cannot store the snapshot: {exc}".splitlines()[0]
-        if stored or error != state.health.store_error:
-            current = self.states[state.source.name]
-            health = replace(current.health, store_error=error)
-            self.states[state.source.name] = replace(
-                current, health=health, changed=False, stored=tuple(stored)
-            )
-            self._publish(self.states[state.source.name])
-            self.states[state.source.name] = replace(self.states[state.source.name], stored=())
+        current = self.states[name]
+        health = replace(current.health, store_error=error)
+        self.states[name] = replace(current, health=health, changed=False, stored=stored)
+        self._publish(self.states[name])
+        self.states[name] = replace(self.states[name], stored={})
 
     def restore(self) -> dict[str, SourceState]:
         """The night so far from the store: each source's latest stored results (assessed
@@ -229,11 +236,13 @@ class Poller:
             return {}
         for source in self.config.sources:
             results: list[RaceResult] = []
+            stored: dict[str, int] = {}
             newest = None
             for race, _name in self.store.races(source.name):
                 latest = self.store.latest_id(source.name, race)
                 if latest is None:
                     continue
+                stored[race] = latest
                 before = self.store.previous_id(latest)
                 snapshot = self.store.snapshot(latest)
                 previous = self.store.snapshot(before) if before is not None else None
@@ -245,7 +254,9 @@ class Poller:
                 continue
             self._validators[source.name] = Validators(newest.etag, newest.last_modified)
             health = SourceHealth(last_success=newest.fetched_at)
-            self.states[source.name] = SourceState(source, tuple(results), health, True, 0)
+            self.states[source.name] = SourceState(
+                source, tuple(results), health, True, 0, stored=stored
+            )
         return dict(self.states)
 
     @staticmethod
@@ -311,8 +322,10 @@ class Poller:
     async def _run_source(self, source: SourceConfig) -> None:
         wake = self._wake.setdefault(source.name, asyncio.Event())
         while True:
-            await self.poll(source)
+            # Cleared before the poll, not after: an `r` that comes while this poll is still
+            # fetching or storing asks for another poll, and is not lost.
             wake.clear()
+            await self.poll(source)
             delay = self.next_delay(source)
             state = self.states[source.name]
             if state.health.failures:
@@ -419,7 +432,6 @@ def _refuse_older(
 
 def display_url(source: SourceConfig) -> str:
     """Where a source is, as it may be shown or stored: no credentials, no query string."""
-    if not source.is_http:
-        return str(source.path)
-    u = httpx.URL(source.url)
-    return str(u.copy_with(username=None, password=None, query=None))
+    from nightdesk.store import display_url as without_secrets
+
+    return without_secrets(source.url) if source.is_http else str(source.path)

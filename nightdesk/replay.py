@@ -10,11 +10,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 
 from nightdesk.config import Config
+from nightdesk.delta import compare
 from nightdesk.polling import Callback, SourceHealth, SourceState
 from nightdesk.results import RaceResult, assess
 from nightdesk.store import HistoryStore, StoredSnapshot
@@ -72,29 +73,34 @@ class Replayer:
     async def _run(self) -> None:
         timeline = await asyncio.to_thread(self.store.timeline)
         known = {s.name for s in self.config.sources}
-        entries = [e for e in timeline if e.source in known]
         results: dict[str, dict[str, RaceResult]] = {name: {} for name in known}
         before: StoredSnapshot | None = None
-        for entry in entries:
+        for fetch in _fetches(e for e in timeline if e.source in known):
+            first = fetch[0]
             if before is not None:
-                await self._wait((entry.fetched_at - before.fetched_at).total_seconds())
-            before = entry
-            races = results[entry.source]
-            prior = races.get(entry.race)
-            result = await asyncio.to_thread(self._assess, entry, prior)
-            races[entry.race] = result
-            self._now = entry.fetched_at
-            self.played += 1
-            state = self.states[entry.source]
-            health = SourceHealth(last_success=entry.fetched_at, last_attempt=entry.fetched_at)
+                await self._wait((first.fetched_at - before.fetched_at).total_seconds())
+            before = first
+            races = results[first.source]
+            for race, result in races.items():  # not in this fetch: unchanged, nothing new
+                if result.previous is not result.snapshot:
+                    races[race] = await asyncio.to_thread(_unchanged, result)
+            for entry in fetch:
+                prior = races.get(entry.race)
+                races[entry.race] = await asyncio.to_thread(self._assess, entry, prior)
+            # Several sources interleave: the replayed clock never steps back.
+            self._now = max(self._now, first.fetched_at) if self._now else first.fetched_at
+            self.played += len(fetch)
+            state = self.states[first.source]
+            health = SourceHealth(last_success=first.fetched_at, last_attempt=first.fetched_at)
             new = replace(
                 state,
                 results=tuple(races.values()),
                 health=health,
                 changed=True,
                 polls=state.polls + 1,
+                stored={e.race: e.id for e in fetch},
             )
-            self.states[entry.source] = new
+            self.states[first.source] = new
             for callback in list(self._callbacks):
                 callback(new)
         self.finished.set()
@@ -109,3 +115,26 @@ class Replayer:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(max(gap, 0.0) / self.speed):
                 await self._skip.wait()
+
+
+def _fetches(entries: Iterable[StoredSnapshot]) -> Iterator[list[StoredSnapshot]]:
+    """Stored snapshots grouped by the fetch that brought them (one body, one time): a
+    feed with several races is published once per fetch, as the poller did."""
+    group: list[StoredSnapshot] = []
+    for entry in entries:
+        if group and (entry.source, entry.fetched_at, entry.body_sha256) != (
+            group[0].source,
+            group[0].fetched_at,
+            group[0].body_sha256,
+        ):
+            yield group
+            group = []
+        group.append(entry)
+    if group:
+        yield group
+
+
+def _unchanged(result: RaceResult) -> RaceResult:
+    """The result again, with nothing changed since the last poll (so it is not logged twice)."""
+    snapshot = result.snapshot
+    return replace(result, previous=snapshot, delta=compare(snapshot, snapshot))

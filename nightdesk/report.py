@@ -33,7 +33,8 @@ CSV_COLUMNS = [
 ]
 
 
-def _iso(t: datetime | None, config: Config) -> str | None:
+def iso_time(t: datetime | None, config: Config) -> str | None:
+    """ISO 8601 in the election's zone, with its offset (design.md's times)."""
     return t.astimezone(config.election.timezone).isoformat() if t is not None else None
 
 
@@ -126,8 +127,8 @@ def race_document(name: str, result: RaceResult, config: Config) -> dict[str, An
     return {
         "name": name,
         "race": race,
-        "fetched_at": _iso(snap.fetched_at, config),
-        "published_at": _iso(snap.published_at, config),
+        "fetched_at": iso_time(snap.fetched_at, config),
+        "published_at": iso_time(snap.published_at, config),
         "units": units,
         "totals": totals,
     }

@@ -17,7 +17,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.message import Message
 
-from nightdesk.changelog import Change, ChangeLog
+from nightdesk.changelog import FOUND, Change, ChangeLog
 from nightdesk.config import Config
 from nightdesk.delta import compare
 from nightdesk.model import Snapshot
@@ -119,6 +119,11 @@ class NightdeskApp(App[int]):
         self.since: Since = "poll"
         #: Set once the stored night is back on screen and polling has started (tests wait).
         self.ready = asyncio.Event()
+        #: (source, race) → the latest committed snapshot shown and its id in the store.
+        self._committed: dict[tuple[str, str], tuple[Snapshot, int]] = {}
+        #: Baselines marked on a snapshot not yet committed: remembered once it is.
+        self._pending_baseline: dict[tuple[str, str], Snapshot] = {}
+        self._remembering = asyncio.Lock()
         self._poll = poll
         self._now = now or (lambda: datetime.now(UTC))
         self.primary = config.sources[0].name
@@ -157,6 +162,7 @@ class NightdeskApp(App[int]):
     async def _restore(self) -> None:
         """Put the night back as it was: results, change log, baselines and view, from the
         store (read in a thread: rebuilding a large night takes a moment)."""
+        from nightdesk.changelog import finding_changes
         from nightdesk.history import baseline_snapshot, stored_changes
 
         store = self.store
@@ -174,6 +180,13 @@ class NightdeskApp(App[int]):
             for name, state in states.items():
                 for result in state.results:
                     groups += stored_changes(store, name, result.race_key)
+                    # The checks are not stored: what fails now is said again, as of the
+                    # latest snapshot (when each finding first appeared is not kept).
+                    found = finding_changes(
+                        name, result.race_key, None, result.findings, result.snapshot.fetched_at
+                    )
+                    if found:
+                        groups.append(found)
                     base = baseline_snapshot(store, name, result.race_key)
                     if base is not None:
                         baselines[(name, result.race_key)] = base
@@ -203,9 +216,15 @@ class NightdeskApp(App[int]):
         ``restored``: the change log read back from the store, a list per stored snapshot,
         shown instead of the state's own delta (which the log already holds).
         """
+        before = self.states.get(state.source.name)
         self.states[state.source.name] = state
+        notice = state.health.notice
+        if notice and state.results and (before is None or before.health.notice != notice):
+            self._log_notice(state, notice)
         if state.stored:
-            self._history_stored(state)
+            self._note_stored(state)
+            if restored is None:
+                self._history_stored(state)
         new_changes: list[Change] = []
         if restored is not None:
             pass
@@ -248,6 +267,16 @@ class NightdeskApp(App[int]):
                 and screen.unit in changed
             ):
                 screen.history.refresh_history()
+
+    def _log_notice(self, state: SourceState, notice: str) -> None:
+        """A source's notice (an older copy served) as a flagged line in the changes pane,
+        once per occurrence, as well as on the status line."""
+        name = state.source.name
+        entry = Change(
+            self._now(), name, "", name, "notice", None, None, 0, False, False, FOUND, notice
+        )
+        self.changelog.add([entry])
+        self.main.show_changes(state.results[0], [entry])
 
     def _as_shown(self, result: RaceResult) -> RaceResult:
         """The result with the change the desk asked for: since the last poll (as computed)
@@ -341,35 +370,52 @@ class NightdeskApp(App[int]):
         if result is None:
             self.notify("No results yet", timeout=2)
             return
-        self.set_baseline(result.snapshot, self._stored_id(result))
+        key = (self.primary, result.race_key)
+        committed = self._committed.get(key)
+        stored_id = committed[1] if committed and committed[0] is result.snapshot else None
+        self.set_baseline(result.snapshot, stored_id)
+        if stored_id is None and self.store is not None:
+            # Not committed yet (the write runs after the screen is updated): remembered by
+            # its id once the poller says it is stored (``_note_stored``).
+            self._pending_baseline[key] = result.snapshot
 
     def set_baseline(self, snapshot: Snapshot, snapshot_id: int | None) -> None:
         """Compare against ``snapshot`` from now on (and after a restart, when stored)."""
         key = (self.primary, snapshot.race.id if snapshot.race else "")
         self.baselines[key] = snapshot
+        self._pending_baseline.pop(key, None)
         when = snapshot.published_at or snapshot.fetched_at
         label = f"#{snapshot_id}, " if snapshot_id is not None else ""
         self.notify(f"Baseline set: {label}{self._clock_text(when)}", timeout=3)
-        if self.store is not None and snapshot_id is not None:
+        if snapshot_id is not None:
             self._remember(lambda store: store.set_baseline(key[0], key[1], snapshot_id))
         self._reshow()
 
-    def _stored_id(self, result: RaceResult) -> int | None:
-        if self.store is None:
-            return None
-        return self.store.latest_id(self.primary, result.race_key)
+    def _note_stored(self, state: SourceState) -> None:
+        """Which of the shown snapshots are committed, by id (no store call on the loop)."""
+        for result in state.results:
+            stored_id = state.stored.get(result.race_key)
+            if stored_id is None:
+                continue
+            key = (state.source.name, result.race_key)
+            self._committed[key] = (result.snapshot, stored_id)
+            if self._pending_baseline.get(key) is result.snapshot:
+                del self._pending_baseline[key]
+                self._remember(lambda store, k=key, i=stored_id: store.set_baseline(*k, i))
 
     def _remember(self, write: Callable[[HistoryStore], None]) -> None:
-        """A small write to the store, off the event loop; a failure is said, not raised."""
+        """A small write to the store, off the event loop, in the order asked (one at a time);
+        a failure is said, not raised. ``write`` must carry its values, not read them later."""
         store = self.store
         if store is None or not getattr(self.poller, "remembers", True):
             return  # a replay shows the night; it does not write the desk's choices into it
 
         async def run() -> None:
-            try:
-                await asyncio.to_thread(write, store)
-            except Exception as exc:
-                self.notify(f"Could not store it: {exc}", severity="warning")
+            async with self._remembering:  # FIFO: the last choice made is the one kept
+                try:
+                    await asyncio.to_thread(write, store)
+                except Exception as exc:
+                    self.notify(f"Could not store it: {exc}", severity="warning")
 
         self.run_worker(run(), group="store", exclusive=False)
 
@@ -381,8 +427,8 @@ class NightdeskApp(App[int]):
         if self.since == "poll" and (self.primary, result.race_key) not in self.baselines:
             self.notify("No baseline yet: press b to mark one, or t to pick one", timeout=3)
             return
-        self.since = "baseline" if self.since == "poll" else "poll"
-        self._remember(lambda store: store.set_view("since", self.since))
+        since = self.since = "baseline" if self.since == "poll" else "poll"
+        self._remember(lambda store: store.set_view("since", since))
         self._reshow()
 
     def action_timeline(self) -> None:

@@ -151,6 +151,10 @@ def _snapshot_id(text: str) -> int:
     return _whole(text, 1, 2**63 - 1, "a snapshot number (1, 2, …)")
 
 
+class UsageError(Exception):
+    """A command line that cannot be followed; the message starts with the command."""
+
+
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -200,6 +204,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in ("replay", "export", "evidence"):
             return _from_store(args)
         return _monitor(args.config, args.store)
+    except UsageError as exc:
+        print(f"nightdesk {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except ConfigError as exc:
         print(f"nightdesk: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -256,6 +263,7 @@ def _monitor(path: Path | None, store_path: Path | None = None) -> int:
     store_path = store_path or HistoryStore.default_path(path)
     try:
         store = HistoryStore.open(store_path)
+        _check_same_election(store, cfg.election.name)
         store.remember_settings(path.read_text(encoding="utf-8"), str(path.resolve()))
     except NightdeskError as exc:
         print(f"nightdesk: {exc}", file=sys.stderr)
@@ -265,6 +273,26 @@ def _monitor(path: Path | None, store_path: Path | None = None) -> int:
     return run_monitor(cfg, store)
 
 
+def _check_same_election(store: Any, name: str) -> None:
+    """One store, one election: a night is never mixed with another's (an edited config of
+    the same election is fine, and becomes the remembered one)."""
+    import tomllib
+
+    settings = store.settings()
+    if settings is None:
+        return
+    try:
+        stored = tomllib.loads(settings[0])["election"]["name"]
+    except (tomllib.TOMLDecodeError, KeyError, TypeError):
+        return
+    if stored != name:
+        store.close()
+        raise NightdeskError(
+            f"the store {store.path} keeps the night of {stored!r}, not {name!r}; "
+            "give another --store"
+        )
+
+
 def _open_stored(args: argparse.Namespace) -> Any:
     """The store a command names (``--store``, or the default one of ``-c CONFIG``)."""
     from nightdesk.store import HistoryStore
@@ -272,11 +300,15 @@ def _open_stored(args: argparse.Namespace) -> Any:
     path = args.sub_store or args.store
     config = args.sub_config or args.config
     if path is None and config is None:
-        raise ConfigError(f"{args.command}: give --store PATH (or -c CONFIG for its store)")
+        raise UsageError(f"{args.command}: give --store PATH (or -c CONFIG for its store)")
     if path is None:
         path = HistoryStore.default_path(config)
-    if not Path(path).exists():
-        raise ConfigError(f"{args.command}: no history store at {path}")
+    path = Path(path)
+    # Reading must not make a store: opening a missing or empty file would create one.
+    if not path.is_file():
+        raise UsageError(f"{args.command}: no history store at {path}")
+    if path.stat().st_size == 0:
+        raise UsageError(f"{args.command}: {path} is empty, not a nightdesk store")
     return HistoryStore.open(path)
 
 
@@ -312,11 +344,21 @@ def _from_store(args: argparse.Namespace) -> int:
 
 
 def _evidence(store: Any, snapshot: int, output: Path | None) -> int:
-    if snapshot not in {e.id for e in store.timeline()}:
+    from nightdesk.store import NoSnapshot
+
+    try:
+        entry = store.entry(snapshot)
+    except NoSnapshot:
         print(f"nightdesk: no snapshot {snapshot} in {store.path}", file=sys.stderr)
         return EXIT_USAGE
+    if output is None and sys.stdout.isatty():
+        # A feed's raw bytes may hold escape sequences: never sent to a terminal.
+        print(
+            "nightdesk: evidence writes raw bytes; give -o FILE or redirect stdout to a file",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     evidence = store.evidence(snapshot)  # StoreError if the body no longer matches its hash
-    entry = store.entry(snapshot)
     if output is None:
         sys.stdout.buffer.write(evidence.body)
         sys.stdout.buffer.flush()
@@ -346,7 +388,11 @@ def _export(store: Any, cfg: Any, fmt: str, output: Path | None) -> int:
     from nightdesk.export import CSV_COLUMNS, csv_rows, export_document
 
     document = export_document(cfg, store)
-    out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+    try:
+        out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+    except OSError as exc:
+        print(f"nightdesk: cannot write {output}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAILED
     try:
         if fmt == "json":
             json.dump(document, out, ensure_ascii=False, indent=2)

@@ -1,5 +1,6 @@
 """The fault matrix (issue 6): every way a feed breaks, served by a real loopback server and
-read by the real poller (real httpx client, 1 s timeout, a small size cap).
+read by the real poller (real httpx client, 1 s timeout, a small size cap) that keeps a real
+history store: an error stores nothing, new data is stored once.
 
 For each fault: a good poll first; then the fault. An error keeps the last good results and
 says, in one line, what went wrong and where (the exact wording is pinned here, so a change
@@ -30,6 +31,7 @@ from benchmarks.faults import (
 )
 from nightdesk import config as cfg
 from nightdesk.polling import Poller, SourceState
+from nightdesk.store import HistoryStore
 
 CAP = 16_000
 EXPECTED_VOTES = "expected a whole number of votes ≥ 0, or empty for not reported"
@@ -108,9 +110,22 @@ def server() -> Iterator[FaultServer]:
         yield s
 
 
-def poller_for(server: FaultServer, kind: str, **extra: str) -> Poller:
+def poller_for(
+    server: FaultServer, kind: str, store: HistoryStore | None = None, **extra: str
+) -> Poller:
     text = config_toml(server.feed_url(kind), kind, timeout=1.0, max_bytes=CAP, **extra)
-    return Poller(cfg.parse(text, path=Path.cwd() / "faults.toml"))
+    return Poller(cfg.parse(text, path=Path.cwd() / "faults.toml"), store=store)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[HistoryStore]:
+    with HistoryStore.open(tmp_path / "night.sqlite") as s:
+        yield s
+
+
+def stored(store: HistoryStore) -> int:
+    """Snapshots in the store (every poll has committed its write when ``poll`` returns)."""
+    return len(store.timeline())
 
 
 async def poll(poller: Poller) -> SourceState:
@@ -154,15 +169,17 @@ def names(state: SourceState) -> list[str]:
 
 @pytest.mark.parametrize(("fault", "kind"), cases(ERRORS))
 async def test_an_error_keeps_the_last_good_data_says_what_and_recovers(
-    server: FaultServer, fault: str, kind: str
+    server: FaultServer, store: HistoryStore, fault: str, kind: str
 ) -> None:
-    async with poller_for(server, kind) as poller:
+    async with poller_for(server, kind, store) as poller:
         good = await poll(poller)
         assert good.changed and good.health.failures == 0
         assert votes(good) == good_votes(server)
+        assert stored(store) == 1
 
         server.serve(fault)
         bad = await poll(poller)
+        assert stored(store) == 1  # nothing stored from a bad answer
         error = bad.health.last_error or ""
         assert expected(fault, kind, server).fullmatch(error), error
         assert "\n" not in error and "Traceback" not in error
@@ -177,13 +194,16 @@ async def test_an_error_keeps_the_last_good_data_says_what_and_recovers(
         assert again.health.failures == 0 and again.health.last_error is None
         assert again.changed and votes(again) == good_votes(server)
         assert again.results[0].delta.cells["change"].gt(0).all()  # only the new counts
+        assert stored(store) == 2
+        assert store.evidence(store.timeline()[-1].id).body == server.body("good", kind)
+        assert store.integrity_check() == "ok"
 
 
 @pytest.mark.parametrize(("fault", "kind"), cases(ACCEPTED))
 async def test_odd_but_legitimate_data_is_taken_as_it_is(
-    server: FaultServer, fault: str, kind: str
+    server: FaultServer, store: HistoryStore, fault: str, kind: str
 ) -> None:
-    async with poller_for(server, kind) as poller:
+    async with poller_for(server, kind, store) as poller:
         good = await poll(poller)
         before = names(good)
         server.serve(fault)
@@ -227,6 +247,11 @@ async def test_odd_but_legitimate_data_is_taken_as_it_is(
         assert names(again) == before and votes(again) == good_votes(server)
         if fault == "vanished_unit":
             assert again.results[0].delta.appeared == ("U00005",)
+        # Stored exactly when new: the odd snapshot (unless it only differed in a BOM), and
+        # the good one again after it.
+        assert stored(store) == 1 + state.changed + again.changed
+        latest = store.timeline()[-1].id
+        assert store.snapshot(latest).votes.equals(again.results[0].snapshot.votes)
 
 
 @pytest.mark.parametrize("encoding", ["cp1252", "latin-1"])

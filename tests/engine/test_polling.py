@@ -365,3 +365,22 @@ def test_verify_must_name_a_file() -> None:
 
     with pytest.raises(ConfigError, match="verify: expected a CA bundle"):
         config("https://127.0.0.1:1/", verify='"no-such-ca.pem"')
+
+
+async def test_refresh_during_a_poll_is_not_lost(feed_server: FeedServer) -> None:
+    """`r` pressed while a poll is still fetching (or storing) asks for one more poll."""
+    feed_server.set(GOOD)
+    feed_server.answer.delay = 0.3
+    async with Poller(config(feed_server.url + "/r.csv", interval=3600)) as poller:
+        await poller.start()
+        for _ in range(200):
+            if feed_server.in_flight:
+                break
+            await asyncio.sleep(0.01)
+        assert feed_server.in_flight == 1
+        poller.refresh()  # while the first poll waits for its answer
+        for _ in range(200):
+            if len(feed_server.requests) >= 2 and not feed_server.in_flight:
+                break
+            await asyncio.sleep(0.01)
+        assert len(feed_server.requests) == 2

@@ -169,3 +169,44 @@ def test_store_commands_say_what_is_wrong(
     not_a_store.write_text("hello")
     assert cli.main(["export", "--store", str(not_a_store)]) == 2
     assert "not a nightdesk store" in capsys.readouterr().err
+
+
+def test_evidence_never_writes_raw_bytes_to_a_terminal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with HistoryStore.open(tmp_path / "n.sqlite"):
+        pass
+    monkeypatch.setattr("sys.stdout.isatty", lambda: True)
+    assert cli.main(["evidence", "--store", str(tmp_path / "n.sqlite"), "1"]) == 2
+    # An unknown snapshot is said first; a known one is refused for the terminal.
+    assert "no snapshot 1" in capsys.readouterr().err
+
+
+async def test_evidence_to_a_terminal_is_refused(
+    feed_server: FeedServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = tmp_path / "n.sqlite"
+    c = cfg.parse(config_text(feed_server.url))
+    with HistoryStore.open(path) as store:
+        async with Poller(c, store=store) as poller:
+            feed_server.set(body(10))
+            await poller.poll(c.sources[0])
+    monkeypatch.setattr("sys.stdout.isatty", lambda: True)
+    assert cli.main(["evidence", "--store", str(path), "1"]) == 2
+    assert "-o FILE" in capsys.readouterr().err
+
+
+def test_a_store_keeps_one_election(
+    feed_server: FeedServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "n.sqlite"
+    with HistoryStore.open(path) as store:
+        store.remember_settings(config_text(feed_server.url).replace("Test night", "Other"), None)
+    config = tmp_path / "night.toml"
+    config.write_text(config_text(feed_server.url))
+    assert cli.main(["-c", str(config), "--store", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "keeps the night of 'Other', not 'Test night'" in err

@@ -15,6 +15,7 @@ import pytest
 from benchmarks.faults import FaultServer, config_toml
 from nightdesk import config as cfg
 from nightdesk.polling import Poller
+from nightdesk.store import HistoryStore
 from tests.tui.scenario import NOW
 from tui.app import NightdeskApp
 from tui.widgets.changes_pane import ChangesPane
@@ -28,12 +29,12 @@ def server() -> Iterator[FaultServer]:
         yield s
 
 
-def make_app(server: FaultServer) -> NightdeskApp:
+def make_app(server: FaultServer, store: HistoryStore | None = None) -> NightdeskApp:
     text = config_toml(server.feed_url("csv"), "csv", timeout=1.0, max_bytes=16_000, interval=3600)
     c = cfg.parse(text, path=Path.cwd() / "faults.toml")
     return NightdeskApp(
         c,
-        poller=Poller(c, clock=lambda: NOW),
+        poller=Poller(c, clock=lambda: NOW, store=store),
         poll=False,
         now=lambda: NOW,
         monotonic=lambda: 0.0,
@@ -65,12 +66,15 @@ FAULTS_SHOWN = [
 
 
 async def test_faults_keep_the_last_good_numbers_and_say_what_went_wrong(
-    server: FaultServer,
+    server: FaultServer, tmp_path: Path
 ) -> None:
-    app = make_app(server)
+    store = HistoryStore.open(tmp_path / "night.sqlite")
+    app = make_app(server, store)
     async with app.run_test(size=(200, 40)) as pilot:
+        await app.ready.wait()
         await app.poller.poll(app.config.sources[0])
         await pilot.pause()
+        assert len(store.timeline()) == 1
         good = shown_votes(app, server)
         assert good[("U00000", "CPP")] == f"{int(server.records()[0]['votes']):,}"
         assert "nec: ok" in status(app)
@@ -85,6 +89,7 @@ async def test_faults_keep_the_last_good_numbers_and_say_what_went_wrong(
             assert words in line, (fault, line)
             assert "Traceback" not in line
             assert shown_votes(app, server) == good, fault
+            assert len(store.timeline()) == 1, fault  # the store is unchanged
 
         # Names carrying escape sequences and a bell: shown, with U+FFFD for each control.
         server.serve("control_names")
@@ -102,6 +107,10 @@ async def test_faults_keep_the_last_good_numbers_and_say_what_went_wrong(
         await pilot.pause()
         assert "nec: ok" in status(app)
         assert cell(app, "U00000", "name") == "District 1"
+        # Correctly extended: the control-character names, then the good feed again.
+        assert len(store.timeline()) == 3
+        assert store.integrity_check() == "ok"
+    store.close()
 
 
 async def test_a_vanished_unit_is_logged_as_withdrawn_by_name(server: FaultServer) -> None:

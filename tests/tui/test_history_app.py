@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
 
 from nightdesk.polling import Poller
@@ -160,3 +161,57 @@ async def test_replay_plays_the_stored_night_through_the_same_screens(
             lines = replay.main.query_one(ChangesPane).lines_text
             assert any("▼ Kandal CPP -230 correction" in line for line in lines)
         assert len(store.timeline()) == 3  # a replay adds nothing
+
+
+async def test_a_baseline_marked_before_its_snapshot_is_committed_is_kept_by_its_id(
+    feed_server: FeedServer, tmp_path: Path
+) -> None:
+    app = stored_app(feed_server.url, tmp_path / "n.sqlite")
+    store = app.store
+    assert store is not None
+    gate = threading.Event()
+    record = store.record
+
+    def slow_record(*args, **kwargs):  # type: ignore[no-untyped-def]
+        gate.wait(10)  # the write is still running when the desk presses b
+        return record(*args, **kwargs)
+
+    store.record = slow_record  # type: ignore[method-assign]
+    async with app.run_test(size=(160, 48)) as pilot:
+        await app.ready.wait()
+        feed_server.set(scenario.FIRST)
+        polling = asyncio.ensure_future(scenario.poll(app))
+        while app.result is None:  # shown before it is stored
+            await asyncio.sleep(0.01)
+        await pilot.press("b")
+        await pilot.pause()
+        assert store.baseline("nec") is None and not store.timeline()
+        gate.set()
+        await polling
+        await settle(app)
+        await pilot.pause()
+        await settle(app)
+        [entry] = store.timeline()
+        assert store.baseline("nec") == entry.id
+    store.close()
+
+
+async def test_an_older_copy_is_said_in_the_changes_pane_once(
+    feed_server: FeedServer, tmp_path: Path
+) -> None:
+    app = stored_app(feed_server.url, tmp_path / "n.sqlite")
+    async with app.run_test(size=(160, 48)) as pilot:
+        await app.ready.wait()
+        feed_server.set(scenario.SECOND, Last_Modified="Sun, 28 Jul 2013 12:05:00 GMT")
+        await scenario.poll(app)
+        feed_server.set(scenario.FIRST, Last_Modified="Sun, 28 Jul 2013 12:00:00 GMT")
+        await scenario.poll(app)
+        await scenario.poll(app)  # still the older copy: said once, not twice
+        await pilot.pause()
+        lines = app.main.query_one(ChangesPane).lines_text
+        older = [line for line in lines if "older copy served" in line]
+        assert len(older) == 1 and older[0].startswith("19:34:00 ⚠ nec older copy served")
+        assert not any("correction" in line for line in lines)  # no flood of false ones
+        assert app.main.query_one(ResultsTable).cell_text("Kandal", "v:CPP") == "259,816"
+        await settle(app)
+    app.store.close()  # type: ignore[union-attr]

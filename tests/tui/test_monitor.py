@@ -231,7 +231,9 @@ def test_status_line_says_stale_and_when_it_tries_again() -> None:
     ok = SourceState(source, health=SourceHealth(last_success=scenario.NOW))
     assert status_text(ok, zone, scenario.NOW).plain == "nec: ok · last good 19:34:00"
     later = scenario.NOW + timedelta(hours=4)
-    assert status_text(ok, zone, later).plain.startswith("nec: STALE · last good 19:34:00")
+    assert status_text(ok, zone, later).plain.startswith(
+        "nec: STALE · last good 19:34:00 (4 h 00 min ago)"
+    )
     failing = SourceState(
         source,
         health=SourceHealth(
@@ -242,7 +244,8 @@ def test_status_line_says_stale_and_when_it_tries_again() -> None:
         ),
     )
     assert status_text(failing, zone, scenario.NOW).plain == (
-        "nec: FAILING · last good 19:34:00 · next try 19:34:40 · HTTP 502 Bad Gateway from http://x/"
+        "nec: FAILING · last good 19:34:00 (<1 min ago) · next try 19:34:40 · "
+        "HTTP 502 Bad Gateway from http://x/"
     )
 
 

@@ -8,7 +8,7 @@ only moves "last good" rewrites those few cells; a recheck that changes nothing 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from rich.text import Text
 
@@ -21,6 +21,16 @@ STYLES = {"ok": "green", "waiting": "yellow", "stale": "bold yellow", "failing":
 RECHECK_SECONDS = 5.0
 
 
+def age(elapsed: timedelta) -> str:
+    """How long ago, to the minute (so a stale line changes once a minute, not each check)."""
+    minutes = max(int(elapsed.total_seconds() // 60), 0)
+    if minutes < 1:
+        return "<1 min"
+    if minutes < 60:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60:02d} min"
+
+
 def status_text(state: SourceState, zone: tzinfo, now: datetime) -> Text:
     h = state.health
     status = h.status(state.source.interval, now)
@@ -29,6 +39,8 @@ def status_text(state: SourceState, zone: tzinfo, now: datetime) -> Text:
     text.append(status.upper() if status != "ok" else "ok", style=STYLES[status])
     if h.last_success:
         text.append(f" · last good {clock(h.last_success, zone, seconds=True)}")
+        if status != "ok":  # how old the numbers on screen are, when it matters
+            text.append(f" ({age(now - h.last_success)} ago)")
     if h.failures and h.next_attempt:
         text.append(f" · next try {clock(h.next_attempt, zone, seconds=True)}")
     if h.last_error:

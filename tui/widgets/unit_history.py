@@ -23,6 +23,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
+from nightdesk.changelog import WITHDRAWN
 from tui.formatting import DOWN, UP, clock, count, net_change, percent
 from tui.table_sync import sync_table
 from tui.widgets.plain import printable
@@ -47,7 +48,6 @@ FIGURES = {
     "invalid": "invalid votes",
     "reporting": "reporting",
 }
-WITHDRAWN = "(unit withdrawn)"
 
 COLUMNS = [
     ("snapshot", Text("#", justify="left")),
