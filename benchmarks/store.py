@@ -31,10 +31,10 @@ from pathlib import Path
 import pandas as pd
 
 from benchmarks.feedgen import config_toml, feed_body, votes_at
-from nightdesk import config, formats
+from nightdesk import chunks, config, formats
 from nightdesk.formats import ParseContext
 from nightdesk.model import Snapshot
-from nightdesk.store import BODY_LEVEL, Evidence, HistoryStore, _chunks
+from nightdesk.store import BODY_LEVEL, Evidence, HistoryStore
 
 PARTIES = 8
 T0 = datetime(2013, 7, 28, 17, 0, tzinfo=UTC)
@@ -110,9 +110,9 @@ def zlib_section() -> None:
         )
     after = feed_body(20_000, PARTIES, version=1, kind="csv")
     sha = statistics.median(ms(lambda: hashlib.sha256(after).digest()) for _ in range(3))
-    split = statistics.median(ms(lambda: _chunks(after)) for _ in range(3))
-    old = {d for d, _ in _chunks(body)}
-    pieces = _chunks(after)
+    split = statistics.median(ms(lambda: chunks.split(after)) for _ in range(3))
+    old = {d for d, _ in chunks.split(body)}
+    pieces = chunks.split(after)
     new = [p for d, p in pieces if d not in old]
     new_bytes = sum(len(zlib.compress(p, BODY_LEVEL)) for p in new)
     print(
@@ -145,7 +145,7 @@ def record_section(tmp: Path) -> None:
                     snap, ev = feed.snapshot(v), feed.evidence(v)
                     before = stored_bytes(store)
                     changes.append(ms(lambda s=snap, e=ev, st=store: st.record(e, [s])))
-                    body_ms.append(ms(lambda b=ev.body: (hashlib.sha256(b), _chunks(b))))
+                    body_ms.append(ms(lambda b=ev.body: (hashlib.sha256(b), chunks.split(b))))
                     change_kb.append((stored_bytes(store) - before) / 1e3)
                 cells = store.timeline()[-1].cells_changed
         print(

@@ -37,7 +37,7 @@ from urllib.parse import urlsplit, urlunsplit
 import numpy as np
 import pandas as pd
 
-from nightdesk import cells
+from nightdesk import cells, chunks
 from nightdesk.errors import StoreError
 from nightdesk.model import UNIT_FIGURES, Race, Snapshot
 
@@ -52,10 +52,6 @@ BUSY_TIMEOUT_MS = 10_000
 #: bytes (benchmarks/store.py); with chunks stored once, only the few new chunks of a poll
 #: are compressed, so speed matters more than the last bytes.
 BODY_LEVEL = 1
-_CHUNK_MIN = 8 * 1024
-_CHUNK_MAX = 128 * 1024
-_CHUNK_BITS = 15  # a cut after ~1 in 32 K positions: chunks of ~32-64 KB
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
 _TABLES = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -199,66 +195,6 @@ def display_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
-def _cuts(body: bytes) -> list[int]:
-    """Content-defined chunk ends, so that an edit changes only the chunks around it.
-
-    A position is a candidate cut when the 8 bytes before it hash under a threshold
-    (vectorised: one pass per byte offset); chunks are 8–128 KB. Each chunk ends at the first
-    strong candidate (~1 in 32 K positions) past the minimum, else at the first weak one
-    (8× likelier), else at the maximum: repetitive feeds still cut where their content says.
-    """
-    n = len(body)
-    if n <= 2 * _CHUNK_MIN:
-        return [n]
-    strong = np.uint64(1 << (64 - _CHUNK_BITS))
-    weak = np.uint64(1 << (64 - _CHUNK_BITS + 3))
-    hashed = np.empty(n // 8, dtype=np.uint64)
-    hit = np.empty(n // 8, dtype=bool)
-    found, values = [], []
-    for k in range(8):
-        words = np.frombuffer(body, dtype="<u8", offset=k, count=(n - k) // 8)
-        m = len(words)
-        np.multiply(words, _GOLDEN, out=hashed[:m])
-        np.less(hashed[:m], weak, out=hit[:m])
-        at = np.flatnonzero(hit[:m])
-        found.append(at * 8 + (k + 8))
-        values.append(hashed[at])
-    cand = np.concatenate(found)
-    order = np.argsort(cand, kind="stable")
-    cand = cand[order]
-    primary = cand[np.concatenate(values)[order] < strong]
-    cuts: list[int] = []
-    last = 0
-    while True:
-        lo, hi = last + _CHUNK_MIN, min(last + _CHUNK_MAX, n - _CHUNK_MIN)
-        if lo > hi:
-            break
-        i = int(np.searchsorted(primary, lo))
-        if i < len(primary) and primary[i] <= hi:
-            cut = int(primary[i])
-        elif n - last <= _CHUNK_MAX:
-            break
-        else:
-            j = int(np.searchsorted(cand, lo))
-            cut = int(cand[j]) if j < len(cand) and cand[j] <= hi else last + _CHUNK_MAX
-        cuts.append(cut)
-        last = cut
-    cuts.append(n)
-    return cuts
-
-
-def _chunks(body: bytes) -> list[tuple[bytes, memoryview]]:
-    """The body's chunks with their SHA-256 digests."""
-    view = memoryview(body)
-    out = []
-    start = 0
-    for end in _cuts(body):
-        piece = view[start:end]
-        out.append((hashlib.sha256(piece).digest(), piece))
-        start = end
-    return out
-
-
 class HistoryStore:
     """Every distinct snapshot of every source in one SQLite file (see the module doc)."""
 
@@ -377,7 +313,7 @@ class HistoryStore:
         # lock: the readers (the timeline, a unit's history) wait less.
         with self._db("look up a body") as db:
             known = db.execute("SELECT 1 FROM bodies WHERE sha256 = ?", (sha,)).fetchone()
-        pieces = None if known else _chunks(body)
+        pieces = None if known else chunks.split(body)
         with self._db("record a snapshot") as db:
             db.execute("BEGIN IMMEDIATE")
             try:
@@ -471,7 +407,7 @@ class HistoryStore:
         if db.execute("SELECT 1 FROM bodies WHERE sha256 = ?", (sha,)).fetchone():
             return
         if pieces is None:
-            pieces = _chunks(body)
+            pieces = chunks.split(body)
         known: dict[bytes, int] = {}
         digests = list({d for d, _ in pieces})
         for i in range(0, len(digests), 500):
@@ -805,7 +741,7 @@ class HistoryStore:
             bodies, raw = db.execute(
                 "SELECT count(*), coalesce(sum(size), 0) FROM bodies"
             ).fetchone()
-            chunks, stored = db.execute(
+            chunk_count, stored = db.execute(
                 "SELECT count(*), coalesce(sum(length(data)), 0) FROM chunks"
             ).fetchone()
             cell_bytes = db.execute("SELECT coalesce(sum(length(data)), 0) FROM cells").fetchone()
@@ -818,7 +754,7 @@ class HistoryStore:
             "cells": int(cell_count),
             "cell_bytes": int(cell_bytes[0]),
             "bodies": int(bodies),
-            "chunks": int(chunks),
+            "chunks": int(chunk_count),
             "body_bytes_raw": int(raw),
             "body_bytes_stored": int(stored),
             "file_bytes": size,

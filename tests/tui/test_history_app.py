@@ -6,6 +6,8 @@ import asyncio
 import threading
 from pathlib import Path
 
+from textual.widgets import DataTable
+
 from nightdesk.polling import Poller
 from nightdesk.replay import Replayer
 from nightdesk.store import HistoryStore
@@ -214,4 +216,38 @@ async def test_an_older_copy_is_said_in_the_changes_pane_once(
         assert not any("correction" in line for line in lines)  # no flood of false ones
         assert app.main.query_one(ResultsTable).cell_text("Kandal", "v:CPP") == "259,816"
         await settle(app)
+    app.store.close()  # type: ignore[union-attr]
+
+
+async def test_the_open_province_screen_shows_the_new_stored_change(
+    feed_server: FeedServer, tmp_path: Path
+) -> None:
+    from tui.province_screen import ProvinceScreen
+
+    app = stored_app(feed_server.url, tmp_path / "n.sqlite")
+    async with app.run_test(size=(160, 48)) as pilot:
+        await app.ready.wait()
+        feed_server.set(scenario.FIRST)
+        await scenario.poll(app)
+        await pilot.press("enter")  # Kandal
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ProvinceScreen) and screen.history is not None
+        history = screen.history
+        for _ in range(100):
+            if history.loads >= 1 and not app.workers:
+                break
+            await asyncio.sleep(0.02)
+        loads = history.loads
+        feed_server.set(scenario.SECOND)  # Kandal CPP and CNRP move
+        await scenario.poll(app)  # returns once stored; the app is then told
+        for _ in range(100):
+            await asyncio.sleep(0.02)
+            if history.loads > loads and not app.workers:
+                break
+        await pilot.pause()
+        assert history.loads == loads + 1  # read again after the write, not before
+        table = history.query_one(DataTable)
+        items = [table.get_row_at(i)[2].plain for i in range(table.row_count)]
+        assert sorted(items) == ["CNRP", "CPP"]
     app.store.close()  # type: ignore[union-attr]
