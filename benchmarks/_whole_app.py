@@ -13,6 +13,7 @@ CLOCK_MONOTONIC is system-wide). Commands: ``poll`` (poll now: ``Poller.refresh`
 from __future__ import annotations
 
 import inspect
+import os
 import sys
 import tempfile
 import time
@@ -47,7 +48,7 @@ class TimedApp(Controlled, NightdeskApp):
     # Textual resolves CSS_PATH beside the module that defines the class: point at the app's.
     CSS_PATH = str(Path(inspect.getfile(NightdeskApp)).parent / str(NightdeskApp.CSS_PATH))
 
-    def __init__(self, config: Config, highlight: float, store: HistoryStore) -> None:
+    def __init__(self, config: Config, highlight: float, store: HistoryStore | None) -> None:
         self.timed = TimedPoller(config, store=store)
         self.timed.subscribe(self.timed.note_published)
         super().__init__(config, poller=self.timed, highlight_seconds=highlight)
@@ -83,6 +84,9 @@ def main(argv: list[str]) -> None:
     url, interval, highlight = argv[0], float(argv[1]), float(argv[2])
     kind = "csv" if url.endswith(".csv") else "json"
     cfg = config_mod.parse(config_toml(url, kind=kind, interval=interval))
+    if os.environ.get("NIGHTDESK_BENCH_STORE") == "0":  # to measure what the store costs
+        TimedApp(cfg, highlight, None).run()
+        return
     with (
         tempfile.TemporaryDirectory(prefix="nightdesk-bench-") as tmp,
         HistoryStore.open(Path(tmp) / "night.sqlite") as store,

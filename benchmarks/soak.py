@@ -129,7 +129,8 @@ async def soak(args: argparse.Namespace) -> int:
     server.start()
     try:
         config = two_sources(server, args.timeout, args.max_bytes)
-        kwargs: dict[str, Any] = {"store": store} if store is not None else {}
+        # Headless: nothing to draw before storing (``store_after=0``).
+        kwargs: dict[str, Any] = {"store": store, "store_after": 0} if store is not None else {}
         poller = Poller(config, **kwargs)
         sources = {s.name: (s, kind) for s, kind in zip(config.sources, KINDS, strict=True)}
         rss["start"] = rss_mb()

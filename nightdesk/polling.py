@@ -39,6 +39,8 @@ MAX_BACKOFF = 300.0
 #: A server's Retry-After is honoured up to this many seconds (a results night cannot wait an
 #: hour because a cache said so; the status line shows the next try either way).
 MAX_RETRY_AFTER = 900.0
+#: Seconds between publishing a new state and starting to store it (see ``Poller._store``).
+STORE_AFTER = 0.05
 
 
 @dataclass(frozen=True)
@@ -102,9 +104,12 @@ class Poller:
         rng: random.Random | None = None,
         clock: Callable[[], datetime] | None = None,
         store: HistoryStore | None = None,
+        store_after: float = STORE_AFTER,
     ) -> None:
         self.config = config
         self.store = store
+        #: A headless poller (no screen to draw first) stores at once: ``store_after=0``.
+        self._store_after = store_after
         self._clock = clock or (lambda: datetime.now(UTC))
         self._client = client
         self._own_client = client is None
@@ -209,6 +214,10 @@ class Poller:
             latest = {race: store.latest_id(name, race) for race in races}
             return {race: i for race, i in latest.items() if i is not None}
 
+        # The screen first: subscribers draw the new state while the write waits its turn
+        # (the write's Python work would otherwise contend with the frame for the GIL).
+        if self._store_after > 0:
+            await asyncio.sleep(self._store_after)
         write = asyncio.ensure_future(asyncio.to_thread(record))
         self._writes.add(write)
         write.add_done_callback(self._writes.discard)

@@ -225,6 +225,8 @@ class NightdeskApp(App[int]):
             self._note_stored(state)
             if restored is None:
                 self._history_stored(state)
+            if not state.changed and before is not None and before.health == state.health:
+                return  # only "it is stored": nothing on this screen changes
         new_changes: list[Change] = []
         if restored is not None:
             pass

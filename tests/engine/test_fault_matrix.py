@@ -114,7 +114,7 @@ def poller_for(
     server: FaultServer, kind: str, store: HistoryStore | None = None, **extra: str
 ) -> Poller:
     text = config_toml(server.feed_url(kind), kind, timeout=1.0, max_bytes=CAP, **extra)
-    return Poller(cfg.parse(text, path=Path.cwd() / "faults.toml"), store=store)
+    return Poller(cfg.parse(text, path=Path.cwd() / "faults.toml"), store=store, store_after=0)
 
 
 @pytest.fixture
