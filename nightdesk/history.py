@@ -10,7 +10,7 @@ import pandas as pd
 
 from nightdesk.changelog import MAX_ENTRIES, WITHDRAWN, Change
 from nightdesk.model import Snapshot
-from nightdesk.store import HistoryStore
+from nightdesk.store import HistoryStore, change_records
 
 
 def stored_changes(
@@ -49,17 +49,7 @@ def _changes(frame: pd.DataFrame, source: str, race: str) -> list[Change]:
             bool(correction),
             is_votes=kind == "vote",
         )
-        for at, unit, kind, item, before, after, change, correction in zip(
-            frame["fetched_at"].tolist(),
-            frame["unit"].tolist(),
-            frame["kind"].tolist(),
-            frame["item"].tolist(),
-            frame["before"].tolist(),
-            frame["after"].tolist(),
-            frame["change"].tolist(),
-            frame["correction"].tolist(),
-            strict=True,
-        )
+        for _, at, _, unit, kind, item, before, after, change, correction in change_records(frame)
     ]
 
 

@@ -860,6 +860,14 @@ CHANGE_COLUMNS = (
     "change",
     "correction",
 )
+
+
+def change_records(frame: pd.DataFrame) -> Iterator[tuple[Any, ...]]:
+    """The rows of a :meth:`HistoryStore.changes` table as plain tuples in
+    :data:`CHANGE_COLUMNS` order (one list per column, not a pandas scalar per cell)."""
+    return zip(*(frame[c].tolist() for c in CHANGE_COLUMNS), strict=True)
+
+
 _KIND_NAMES = {cells.VOTE: "vote", cells.FIGURE: "figure", cells.WITHDRAWN: "withdrawn"}
 
 

@@ -24,6 +24,7 @@ from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
 from nightdesk.changelog import WITHDRAWN
+from nightdesk.store import change_records
 from tui.formatting import DOWN, UP, clock, count, net_change, percent
 from tui.table_sync import sync_table
 from tui.widgets.plain import printable
@@ -156,17 +157,7 @@ def change_rows(
     """The newest ``shown`` rows of ``store.changes(…, unit=…)``, newest first, keyed."""
     frame = frame.tail(shown)
     rows: list[tuple[str, list[Text]]] = []
-    for sid, at, kind, item, before, after, change, correction in zip(
-        frame["snapshot_id"].tolist(),
-        frame["fetched_at"].tolist(),
-        frame["kind"].tolist(),
-        frame["item"].tolist(),
-        frame["before"].tolist(),
-        frame["after"].tolist(),
-        frame["change"].tolist(),
-        frame["correction"].tolist(),
-        strict=True,
-    ):
+    for sid, at, _, _, kind, item, before, after, change, correction in change_records(frame):
         item = "" if item is None else str(item)
         correction = bool(correction)
         figure = item if kind == "figure" else ""
