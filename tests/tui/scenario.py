@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from nightdesk import config as cfg
 from nightdesk.polling import Poller
+from nightdesk.store import HistoryStore
 from tui.app import NightdeskApp
 
 NOW = datetime(2013, 7, 28, 12, 34, tzinfo=UTC)  # 19:34 in Phnom Penh
@@ -61,12 +62,15 @@ reporting = "reporting"
     )
 
 
-def app(url: str) -> NightdeskApp:
-    """The monitor with every clock frozen and highlights that never fade."""
-    c = config(url)
+def app(
+    url: str, *, config_: cfg.Config | None = None, store: HistoryStore | None = None
+) -> NightdeskApp:
+    """The monitor with every clock frozen and highlights that never fade (``config_``:
+    another config than the scenario's; ``store``: a history store to keep the night in)."""
+    c = config_ or config(url)
     return NightdeskApp(
         c,
-        poller=Poller(c, clock=lambda: NOW),
+        poller=Poller(c, clock=lambda: NOW, store=store),
         poll=False,
         now=lambda: NOW,
         monotonic=lambda: 0.0,

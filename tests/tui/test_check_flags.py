@@ -16,7 +16,7 @@ from nightdesk import config as cfg
 from nightdesk.changelog import FOUND, Change
 from nightdesk.config import ElectionConfig
 from nightdesk.model import Snapshot
-from nightdesk.polling import Poller, SourceHealth, SourceState
+from nightdesk.polling import SourceHealth, SourceState
 from nightdesk.results import assess
 from tests.conftest import FeedServer
 from tests.tui import scenario
@@ -68,15 +68,7 @@ blank = "blank"
 
 
 def monitor(url: str) -> NightdeskApp:
-    c = config(url)
-    return NightdeskApp(
-        c,
-        poller=Poller(c, clock=lambda: scenario.NOW),
-        poll=False,
-        now=lambda: scenario.NOW,
-        monotonic=lambda: 0.0,
-        highlight_seconds=1e9,
-    )
+    return scenario.app(url, config_=config(url))
 
 
 KEP = ((9_000, 5_000, 300), (20_000, 14_400, 100))

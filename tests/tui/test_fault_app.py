@@ -14,9 +14,8 @@ import pytest
 
 from benchmarks.faults import FaultServer, config_toml
 from nightdesk import config as cfg
-from nightdesk.polling import Poller
 from nightdesk.store import HistoryStore
-from tests.tui.scenario import NOW
+from tests.tui import scenario
 from tui.app import NightdeskApp
 from tui.widgets.changes_pane import ChangesPane
 from tui.widgets.results_table import ResultsTable
@@ -32,14 +31,7 @@ def server() -> Iterator[FaultServer]:
 def make_app(server: FaultServer, store: HistoryStore | None = None) -> NightdeskApp:
     text = config_toml(server.feed_url("csv"), "csv", timeout=1.0, max_bytes=16_000, interval=3600)
     c = cfg.parse(text, path=Path.cwd() / "faults.toml")
-    return NightdeskApp(
-        c,
-        poller=Poller(c, clock=lambda: NOW, store=store),
-        poll=False,
-        now=lambda: NOW,
-        monotonic=lambda: 0.0,
-        highlight_seconds=1e9,
-    )
+    return scenario.app(server.feed_url("csv"), config_=c, store=store)
 
 
 def status(app: NightdeskApp) -> str:

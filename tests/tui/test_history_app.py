@@ -8,7 +8,6 @@ from pathlib import Path
 
 from textual.widgets import DataTable
 
-from nightdesk.polling import Poller
 from nightdesk.replay import Replayer
 from nightdesk.store import HistoryStore
 from tests.conftest import FeedServer
@@ -25,17 +24,9 @@ UNITS = ("Kandal", "Kep", "Takeo")
 
 def stored_app(url: str, path: Path) -> NightdeskApp:
     """The scenario's app (frozen clocks, no timed polls) keeping its night in ``path``."""
-    c = scenario.config(url)
     store = HistoryStore.open(path)
     store.remember_settings(f"# test config for {url}\n", None)
-    return NightdeskApp(
-        c,
-        poller=Poller(c, clock=lambda: scenario.NOW, store=store),
-        poll=False,
-        now=lambda: scenario.NOW,
-        monotonic=lambda: 0.0,
-        highlight_seconds=1e9,
-    )
+    return scenario.app(url, store=store)
 
 
 def screen_text(app: NightdeskApp) -> dict[str, object]:
