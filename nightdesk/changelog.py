@@ -165,6 +165,10 @@ class ChangeLog:
     def for_unit(self, source: str, race: str, unit: str) -> list[Change]:
         return list(self._by_unit.get((source, race, unit), ()))
 
+    def for_race(self, source: str, race: str) -> list[Change]:
+        """One race's entries, oldest first (a scan: for switching races, not per poll)."""
+        return [c for c in self.entries if c.source == source and c.race == race]
+
     def __len__(self) -> int:
         return len(self.entries)
 

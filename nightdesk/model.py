@@ -26,7 +26,10 @@ UNIT_FIGURES: tuple[str, ...] = (*UNIT_COUNTS, "reporting")
 #: Descriptive per-unit columns.
 UNIT_LABELS: tuple[str, ...] = ("name", "parent")
 UNIT_COLUMNS: tuple[str, ...] = (*UNIT_LABELS, *UNIT_FIGURES)
-PARTY_COLUMNS: tuple[str, ...] = ("name", "short_name", "colour")
+#: ``called``: a race call the feed makes for the party or candidate ("winner", "runoff").
+PARTY_COLUMNS: tuple[str, ...] = ("name", "short_name", "colour", "called")
+#: The values ``called`` may take.
+CALLS: tuple[str, ...] = ("winner", "runoff")
 #: No count in any real election comes near this; larger numbers are feed errors (and would
 #: overflow national sums).
 MAX_COUNT = 10**12 - 1
@@ -79,6 +82,8 @@ class Party:
     name: str
     short_name: str | None = None
     colour: str | None = None
+    #: "winner" or "runoff" once the feed calls the race for this candidate.
+    called: str | None = None
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,8 @@ class Race:
 
     id: str
     name: str
+    #: The feed marks these results as test data (AP before the night): shown as TEST.
+    test: bool = False
 
 
 def _text_index(labels: list[str]) -> pd.Index:
@@ -196,7 +203,7 @@ def _party_table(
     given: dict[str, Column] = {}
     if isinstance(parties, Mapping):
         parties = pd.DataFrame(
-            [(p.id, p.name, p.short_name, p.colour) for p in parties.values()],
+            [(p.id, p.name, p.short_name, p.colour, p.called) for p in parties.values()],
             columns=["id", *PARTY_COLUMNS],
         ).set_index("id")
     if parties is not None:
@@ -211,8 +218,39 @@ def _party_table(
         "name": _label_column(given.get("name"), index.to_numpy(dtype=object), n),
         "short_name": _label_column(given.get("short_name"), None, n),
         "colour": _colour_column(given.get("colour"), n),
+        "called": _call_column(given.get("called"), n),
     }
     return typed_frame(list(table.values()), _PARTY_COLUMN_INDEX.copy(), index)
+
+
+def _vote_types(
+    given: Mapping[str, pd.DataFrame] | None, votes: pd.DataFrame, source: str
+) -> Mapping[str, pd.DataFrame] | None:
+    """Each vote type's table on the votes' units and parties, typed like them."""
+    if not given:
+        return None
+    out: dict[str, pd.DataFrame] = {}
+    for name, table in given.items():
+        try:
+            typed = table.astype("Int64")
+        except (TypeError, ValueError) as exc:
+            raise FeedError(f"{name} votes must be whole numbers ({exc})", source=source) from exc
+        typed.index = pd.Index(printable(typed.index.astype(str)), name="unit")
+        typed.columns = pd.Index(printable(pd.Index([str(c) for c in typed.columns])))
+        typed = typed.reindex(index=votes.index, columns=votes.columns)
+        if bool((typed.fillna(0).to_numpy(dtype=np.int64) < 0).any()):
+            raise FeedError(f"{name} votes must not be negative", source=source)
+        out[printable_text(str(name))] = typed
+    return out
+
+
+def _call_column(given: Column | None, rows: int) -> pd.api.extensions.ExtensionArray:
+    if given is None:
+        return strings(np.full(rows, pd.NA, dtype=object))
+    bad = set(pd.Series(given).dropna()) - set(CALLS)
+    if bad:
+        raise ValueError(f"unknown race calls {sorted(bad)}; expected one of {CALLS}")
+    return given.copy()
 
 
 def _colour_column(given: Column | None, rows: int) -> pd.api.extensions.ExtensionArray:
@@ -233,6 +271,10 @@ class Snapshot:
         units: index unit id; columns :data:`UNIT_COLUMNS` (each may be all ``<NA>``).
         parties: index party id; columns :data:`PARTY_COLUMNS`.
         race: the contest, for sources that carry several; ``None`` otherwise.
+        vote_types: the votes split by how they were cast (election day, early, absentee,
+            provisional…), each table shaped like ``votes``; they sum to ``votes`` where the
+            feed gives every type. ``None`` when the feed has no split. Kept for viewing:
+            the history store keeps the body they came from, not the split itself.
     """
 
     source: str
@@ -242,6 +284,7 @@ class Snapshot:
     units: pd.DataFrame
     parties: pd.DataFrame
     race: Race | None = None
+    vote_types: Mapping[str, pd.DataFrame] | None = None
 
     @classmethod
     def build(
@@ -254,6 +297,7 @@ class Snapshot:
         fetched_at: datetime | None = None,
         published_at: datetime | None = None,
         race: Race | None = None,
+        vote_types: Mapping[str, pd.DataFrame] | None = None,
     ) -> Snapshot:
         """Normalise and check the three tables; raise :class:`FeedError` if they lie.
 
@@ -350,6 +394,7 @@ class Snapshot:
             units=unit_table,
             parties=_party_table(parties, votes.columns),
             race=race,
+            vote_types=_vote_types(vote_types, votes, source),
         )
         # The arrays were read for the checks: keep them for the engine (cached_property).
         if vote_arrays is not None:
@@ -369,7 +414,7 @@ class Snapshot:
     def _content_key(self) -> str:
         h = hashlib.sha256()
         h.update(repr(self.race).encode())
-        for frame in (self.votes, self.units):
+        for frame in (self.votes, self.units, self.parties[["called"]]):
             h.update("\x1f".join(map(str, frame.index.to_numpy(dtype=object))).encode())
             h.update(b"\x1e")
             h.update("\x1f".join(map(str, frame.columns)).encode())
@@ -393,6 +438,7 @@ class Snapshot:
             self.race == other.race
             and self.votes.equals(other.votes)
             and self.units.equals(other.units)
+            and self.parties["called"].equals(other.parties["called"])
         )
 
     @cached_property
@@ -444,9 +490,27 @@ class Snapshot:
         the votes."""
         return self._figure_arrays
 
+    @cached_property
+    def _top_level(self) -> np.ndarray:
+        parent = self.units["parent"]
+        top = parent.isna()
+        if not top.all():
+            top = top | ~parent.isin(self.units.index)
+        mask = top.to_numpy(dtype=bool)
+        mask.flags.writeable = False
+        return mask
+
+    def top_level(self) -> np.ndarray:
+        """Per unit: at the top of the tree (no parent, or a parent this snapshot lacks).
+        National sums count these only: every vote is in exactly one of them."""
+        return self._top_level
+
     def party_totals(self) -> pd.Series:
-        """National votes per party (``Int64``); a party no unit reported is ``<NA>``."""
-        return self.votes.sum(axis=0, min_count=1).astype("Int64")
+        """National votes per party (``Int64``, top-level units); a party no unit reported is
+        ``<NA>``."""
+        top = self.top_level()
+        votes = self.votes if top.all() else self.votes[top]
+        return votes.sum(axis=0, min_count=1).astype("Int64")
 
     @cached_property
     def _unit_valid(self) -> pd.Series:

@@ -117,9 +117,18 @@ def assess(
     check_inputs(v, s, units)
     val = snapshot.unit_valid().array.to_numpy(dtype=np.int64, na_value=0)
     known, r = uncounted(remaining_ballots(snapshot))
-    national_valid = int(val.sum()) if rules.national_threshold > 0 else None
-    national = national_eligible(v, rules, national_valid)
-    nat_sure = national_sure(v, known, r, rules, national_valid)
+    # National figures count the top level only: a county's votes are also its state's.
+    top = snapshot.top_level()
+    flat = bool(top.all())
+    vt = v if flat else v[top]
+    national_valid = (
+        int((val if flat else val[top]).sum()) if rules.national_threshold > 0 else None
+    )
+    national = national_eligible(vt, rules, national_valid)
+    if flat:
+        nat_sure = national_sure(v, known, r, rules, national_valid)
+    else:
+        nat_sure = national_sure(vt, known[top], r[top], rules, national_valid)
     new = EngineInputs(rules, units, parties, v, s, val, known, r, national, nat_sure)
     # Whether the units are the same as before, found once (a comparison of every id).
     same_units = previous is not None and _same_index(previous.votes.index, units)

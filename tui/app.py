@@ -17,6 +17,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.message import Message
 
+from nightdesk import hierarchy
 from nightdesk.changelog import FOUND, Change, ChangeLog
 from nightdesk.config import Config
 from nightdesk.delta import compare
@@ -25,12 +26,13 @@ from nightdesk.polling import Poller, SourceState
 from nightdesk.results import RaceResult
 from tui import launch, left_crop
 from tui.bubble_screen import BubbleScreen
-from tui.commands import UnitCommands
+from tui.commands import RaceCommands, UnitCommands
 from tui.help_screen import HelpScreen, help_markdown
 from tui.main_screen import MainScreen
 from tui.province_screen import ProvinceScreen
 from tui.widgets.election_header import ElectionHeader
 from tui.widgets.results_table import ResultsTable
+from tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
     from nightdesk.store import HistoryStore
@@ -54,7 +56,7 @@ class NightdeskApp(App[int]):
 
     TITLE = "nightdesk"
     CSS_PATH = "nightdesk.tcss"
-    COMMANDS = App.COMMANDS | {UnitCommands}
+    COMMANDS = App.COMMANDS | {UnitCommands, RaceCommands}
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave nightdesk"),
         Binding(
@@ -86,6 +88,13 @@ class NightdeskApp(App[int]):
             "Since poll/base",
             id="app.since",
             tooltip="Show change since the last poll, or since the baseline",
+        ),
+        Binding(
+            "w",
+            "pick_race",
+            "Race",
+            id="app.race",
+            tooltip="Watch another race or contest of the feed",
         ),
         Binding(
             "t",
@@ -127,6 +136,9 @@ class NightdeskApp(App[int]):
         self._poll = poll
         self._now = now or (lambda: datetime.now(UTC))
         self.primary = config.sources[0].name
+        #: The race of the primary source on screen (its key); the first race until the desk
+        #: picks another (``w`` or the command palette).
+        self.watched: str | None = None
         if highlight_seconds is None:
             interval = config.sources[0].interval
             highlight_seconds = max(1.0, min(HIGHLIGHT_SECONDS, interval - 0.25))
@@ -238,13 +250,15 @@ class NightdeskApp(App[int]):
         with self.batch_update():  # one frame a poll, whatever it touches
             self.main.show_status(state)
             if state.changed and state.source.name == self.primary and state.results:
-                polled = state.results[0]
+                polled = self._watched_of(state)
                 result = self._as_shown(polled)
+                self._say_race(state, polled)
                 # Cells light up for what this poll changed, whatever the Change column counts.
-                self.main.show_result(result, new_changes, polled.delta.cells)
+                shown = self._pane_changes(polled, new_changes)
+                self.main.show_result(result, shown, polled.delta.cells)
                 for group in restored or ():
                     if group[0].source == state.source.name:
-                        self.main.show_changes(result, group)
+                        self.main.show_changes(result, self._pane_changes(polled, group))
                 for screen in self.screen_stack:
                     if isinstance(screen, ProvinceScreen):
                         screen.show(result, self._unit_changes(screen.unit))
@@ -294,7 +308,7 @@ class NightdeskApp(App[int]):
         if state is None or not state.results:
             return
         with self.batch_update():
-            polled = state.results[0]
+            polled = self._watched_of(state)
             result = self._as_shown(polled)
             # Nothing new arrived: nothing lights up.
             self.main.show_result(result, [], polled.delta.cells.iloc[:0])
@@ -310,16 +324,89 @@ class NightdeskApp(App[int]):
 
     @property
     def result(self) -> RaceResult | None:
-        """The watched race's latest good result (the first source's first race)."""
+        """The watched race's latest good result (of the first source)."""
         state = self.states.get(self.primary)
-        return state.results[0] if state and state.results else None
+        return self._watched_of(state) if state and state.results else None
+
+    def _watched_of(self, state: SourceState) -> RaceResult:
+        """The watched race among a state's results; the first when it is not there (a
+        filter changed, the feed dropped it), which becomes the watched one."""
+        for result in state.results:
+            if result.race_key == self.watched:
+                return result
+        first = state.results[0]
+        self.watched = first.race_key
+        return first
+
+    def _pane_changes(self, result: RaceResult, changes: list[Change]) -> list[Change]:
+        """The changes the pane lists: the watched race's, at the table's top level (a
+        precinct's change is also its county's and its state's: one line, not three)."""
+        key = result.race_key
+        top = result.snapshot.top_level()
+        if top.all():
+            return [c for c in changes if c.race == key]
+        below = set(result.snapshot.units.index[~top])
+        return [c for c in changes if c.race == key and c.unit not in below]
+
+    def _say_race(self, state: SourceState, result: RaceResult) -> None:
+        """The status line names the race on screen when the source has several; the
+        header marks test data."""
+        race = result.snapshot.race
+        self.main.query_one(ElectionHeader).set_test(bool(race and race.test))
+        if len(state.results) < 2 or race is None:
+            text = ""
+        else:
+            at = [r.race_key for r in state.results].index(result.race_key)
+            text = f"race {at + 1} of {len(state.results)}: {race.name} (w: other races)"
+        self.main.query_one(StatusBar).show_race(state.source.name, text)
+
+    def races(self) -> list[tuple[str, str]]:
+        """(key, name) of every race of the primary source, in the feed's order."""
+        state = self.states.get(self.primary)
+        if state is None:
+            return []
+        return [
+            (r.race_key, r.snapshot.race.name if r.snapshot.race else "") for r in state.results
+        ]
+
+    def watch(self, race: str) -> None:
+        """Show another race of the primary source (from ``w`` or the command palette)."""
+        state = self.states.get(self.primary)
+        if state is None or race not in {r.race_key for r in state.results}:
+            return
+        if race == self.watched:
+            return
+        self.watched = race
+        polled = self._watched_of(state)
+        result = self._as_shown(polled)
+        with self.batch_update():
+            while isinstance(self.screen, ProvinceScreen | BubbleScreen):
+                self.pop_screen()
+            self._say_race(state, polled)
+            self.main.show_race(result, self.changelog.for_race(self.primary, race))
+            self.main.show_since(self.since, self.baselines.get((self.primary, race)))
+
+    def action_pick_race(self) -> None:
+        from textual.command import CommandPalette
+
+        from tui.commands import RaceCommands
+
+        if len(self.races()) < 2:
+            self.notify("This feed has one race", timeout=2)
+            return
+        self.push_screen(CommandPalette(providers=[RaceCommands], placeholder="Watch which race…"))
 
     def _unit_changes(self, unit: str) -> list[Change]:
         race = self.result.race_key if self.result else ""
         return self.changelog.for_unit(self.primary, race, unit)
 
     def on_results_table_unit_chosen(self, message: ResultsTable.UnitChosen) -> None:
-        self.open_unit(message.unit)
+        """Enter: down into a unit that has units below it, else that unit's screen."""
+        result = self.result
+        if result is not None and message.unit in hierarchy.branches(result.snapshot):
+            self.main.drill(message.unit)
+        else:
+            self.open_unit(message.unit)
 
     def open_unit(self, unit: str) -> None:
         """Show one unit's screen (from the table or the command palette)."""
@@ -476,7 +563,7 @@ class NightdeskApp(App[int]):
             return
         sections = [
             ("Everywhere", [*self.BINDINGS, ("Ctrl+P", "Commands", "Open the command palette")]),
-            ("Provinces table", ResultsTable.HELP),
+            ("Provinces table", [*ResultsTable.HELP, *MainScreen.BINDINGS]),
             ("Province screen", ProvinceScreen.BINDINGS),
             ("Bubble screen", BubbleScreen.BINDINGS),
             ("Timeline", [*TimelineScreen.BINDINGS, *TimelineList.BINDINGS]),

@@ -24,6 +24,10 @@ class PartyLine:
     decided: int
     change: int
     correction: bool
+    #: The feed's race call: "winner", "runoff" or None.
+    called: str | None = None
+    #: What the pane shows: the short name when the feed gives one, else the name.
+    label: str = ""
 
     @property
     def seats_text(self) -> str:
@@ -34,7 +38,7 @@ class PartyLine:
 
 def leading_parties(result: RaceResult, limit: int) -> list[str]:
     """Parties by national votes, most first (ties keep the feed's order)."""
-    totals = result.snapshot.votes.sum(axis=0).astype("int64")
+    totals = result.snapshot.party_totals().fillna(0).astype("int64")
     order = np.argsort(-totals.to_numpy(), kind="stable")
     return [str(totals.index[i]) for i in order[:limit]]
 
@@ -48,6 +52,9 @@ def net_changes(result: RaceResult, by: str, labels: pd.Index) -> tuple[np.ndarr
     if result.previous is not None and not cells.empty:
         at = labels.get_indexer(cells[by])
         known = at >= 0
+        top = result.snapshot.top_level()
+        if by == "party" and not top.all():  # national: a county's change is its state's too
+            known &= result.snapshot.units.index[top].get_indexer(cells["unit"]) >= 0
         np.add.at(change, at[known], cells["change"].fillna(0).to_numpy("int64")[known])
         corrected[at[known & cells["correction"].to_numpy(bool)]] = True
     return change, corrected
@@ -58,14 +65,18 @@ def party_lines(result: RaceResult) -> list[PartyLine]:
     snap = result.snapshot
     votes = snap.votes
     parties = votes.columns
-    counts = votes.to_numpy(dtype="int64", na_value=0)
-    reported = votes.notna().to_numpy().any(axis=0)
+    top = snap.top_level()
+    national = votes if top.all() else votes[top]  # a county's votes are also its state's
+    counts = national.to_numpy(dtype="int64", na_value=0)
+    reported = national.notna().to_numpy().any(axis=0)
     totals = counts.sum(axis=0)
     grand = int(totals.sum())
     seats = result.allocation.seats.reindex(columns=parties, fill_value=0).to_numpy().sum(axis=0)
     decided = result.decided.reindex(columns=parties, fill_value=0).to_numpy().sum(axis=0)
     change, corrected = net_changes(result, "party", parties)
     names = snap.parties["name"].reindex(parties).to_numpy(dtype=object)
+    shorts = snap.parties["short_name"].reindex(parties).to_numpy(dtype=object, na_value=None)
+    calls = snap.parties["called"].reindex(parties).to_numpy(dtype=object, na_value=None)
     lines = []
     for i in np.argsort(-totals, kind="stable"):
         lines.append(
@@ -78,6 +89,8 @@ def party_lines(result: RaceResult) -> list[PartyLine]:
                 decided=int(decided[i]),
                 change=int(change[i]),
                 correction=bool(corrected[i]),
+                called=calls[i],
+                label=str(shorts[i] or names[i]),
             )
         )
     return lines

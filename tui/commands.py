@@ -47,3 +47,32 @@ class UnitCommands(Provider):
     async def discover(self) -> Hits:
         for unit, name in self._units():
             yield DiscoveryHit(Content(f"Open {name}"), self._open(unit), text=f"Open {name}")
+
+
+class RaceCommands(Provider):
+    """``Watch <race>`` for every race of the first source (AP races, Clarity contests)."""
+
+    def _watch(self, race: str):  # type: ignore[no-untyped-def]
+        app: NightdeskApp = self.app  # type: ignore[assignment]
+        return lambda: app.watch(race)
+
+    def _races(self) -> list[tuple[str, str]]:
+        app: NightdeskApp = self.app  # type: ignore[assignment]
+        races = app.races()
+        return races if len(races) > 1 else []
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for race, name in self._races():
+            text = f"Watch {name or race}"
+            score, offsets = matcher.fuzzy_search.match(query, text)
+            if score > 0:
+                display = Content(text)  # race names are data: never markup
+                for offset in offsets:
+                    display = display.stylize("reverse", offset, offset + 1)
+                yield Hit(score, display, self._watch(race), text=text, help=f"Race {race}")
+
+    async def discover(self) -> Hits:
+        for race, name in self._races():
+            text = f"Watch {name or race}"
+            yield DiscoveryHit(Content(text), self._watch(race), text=text, help=f"Race {race}")

@@ -6,12 +6,15 @@ from collections.abc import Callable
 from datetime import datetime
 
 import pandas as pd
+from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Container, Vertical
 from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Footer, Label
 
+from nightdesk import hierarchy
 from nightdesk.changelog import Change
 from nightdesk.config import Config
 from nightdesk.model import Snapshot
@@ -27,6 +30,16 @@ from tui.widgets.status_bar import StatusBar
 
 
 class MainScreen(Screen[None]):
+    BINDINGS = [
+        Binding(
+            "escape",
+            "up_level",
+            "Up a level",
+            id="main.up",
+            tooltip="Back to the units one level up",
+        ),
+    ]
+
     def __init__(
         self,
         config: Config,
@@ -55,9 +68,11 @@ class MainScreen(Screen[None]):
             id="header",
         )
         with Container(id="body"):
-            yield ResultsTable(
-                highlight_seconds=self._highlight, clock=self._monotonic, id="provinces"
-            )
+            with Vertical(id="table-box"):
+                yield Label("", id="crumbs", markup=False)
+                yield ResultsTable(
+                    highlight_seconds=self._highlight, clock=self._monotonic, id="provinces"
+                )
             with Container(id="side"):
                 with Vertical(id="totals-box"):
                     yield Label("National totals", classes="pane-title")
@@ -80,9 +95,64 @@ class MainScreen(Screen[None]):
         self, result: RaceResult, changes: list[Change], highlight: pd.DataFrame | None = None
     ) -> None:
         self.result = result
-        self.query_one(ResultsTable).show(result, highlight)
+        table = self.query_one(ResultsTable)
+        if table.level is not None and table.level not in result.snapshot.units.index:
+            table.show_level(None)  # the unit being looked into is gone (another race)
+        table.show(result, highlight)
+        self._show_crumbs()
         self.query_one(PartyPane).show(result)
         self.show_changes(result, changes)
+
+    def show_race(self, result: RaceResult, changes: list[Change]) -> None:
+        """Another race: its table from the top level, its changes so far."""
+        table = self.query_one(ResultsTable)
+        table.show_level(None)
+        self.query_one(ChangesPane).clear()
+        self.show_result(result, [], None)
+        self.show_changes(result, changes)
+        self.refresh_bindings()
+
+    # --- levels: Enter goes down into a unit's children, Esc comes back up ---------------
+
+    def drill(self, unit: str) -> None:
+        """Show the units below ``unit`` in the table, with the path above it."""
+        self.query_one(ResultsTable).show_level(unit)
+        self._show_crumbs()
+        self.refresh_bindings()
+
+    def action_up_level(self) -> None:
+        table = self.query_one(ResultsTable)
+        level = table.level
+        if level is None or self.result is None:
+            return
+        up = hierarchy.ancestors(self.result.snapshot, level)
+        table.show_level(up[-1] if up else None, keep=level)
+        self._show_crumbs()
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "up_level":  # only when there is a level to go up to
+            return self.query_one(ResultsTable).level is not None
+        return True
+
+    @property
+    def level(self) -> str | None:
+        return self.query_one(ResultsTable).level
+
+    def _show_crumbs(self) -> None:
+        """``All units › Georgia › Fulton`` above a table with levels; nothing for a flat one."""
+        crumbs = self.query_one("#crumbs", Label)
+        result = self.result
+        flat = result is None or hierarchy.is_flat(result.snapshot)
+        crumbs.display = not flat
+        if flat or result is None:
+            return
+        level = self.query_one(ResultsTable).level
+        path = [] if level is None else [*hierarchy.ancestors(result.snapshot, level), level]
+        names = result.snapshot.units["name"]
+        parts = ["All units", *(str(names.get(u, u)) for u in path)]
+        hint = "  (Enter: down · Esc: up)" if path else "  (Enter: down)"
+        crumbs.update(Text(" › ".join(parts) + hint, no_wrap=True, overflow="ellipsis"))
 
     def show_changes(self, result: RaceResult, changes: list[Change]) -> None:
         """Add one poll's changes to the changes pane (a line per unit and poll)."""

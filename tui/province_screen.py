@@ -18,6 +18,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Label, Static
 
+from nightdesk import hierarchy
 from nightdesk.changelog import Change
 from nightdesk.results import RaceResult
 from nightdesk.seats import DIVISOR_METHODS, divisor_values
@@ -25,6 +26,7 @@ from tui.formatting import count, net_change, percent
 from tui.layout import NARROW
 from tui.table_sync import look, sync_table
 from tui.widgets.changes_pane import FLAG, describe
+from tui.widgets.plain import printable
 from tui.widgets.unit_history import UnitHistory
 
 LAST = "◆"
@@ -83,6 +85,7 @@ class ProvinceScreen(Screen[None]):
     ProvinceScreen.narrow #parties { width: 100%; max-height: 10; margin-right: 0; }
     ProvinceScreen.narrow #quotients { max-height: 8; }
     ProvinceScreen #margin { height: auto; padding: 0 1; }
+    ProvinceScreen #vote-types { height: auto; max-height: 11; padding: 0 1; }
     ProvinceScreen #history-title { height: 1; padding: 0 1; text-style: bold; }
     ProvinceScreen #history { height: 1fr; padding: 0 1; }
     ProvinceScreen UnitHistory { height: 1fr; padding: 0 1; }
@@ -119,6 +122,7 @@ class ProvinceScreen(Screen[None]):
             yield DataTable(id="parties", cursor_type="none", zebra_stripes=True)
             yield DataTable(id="quotients", cursor_type="none")
         yield Static(id="margin")
+        yield Static(id="vote-types")
         yield Label("Changes tonight", id="history-title")
         if self.history is not None:
             yield self.history
@@ -158,6 +162,10 @@ class ProvinceScreen(Screen[None]):
         seats = result.seats.get(unit)
         rep = info["reporting"]
         title = Text(no_wrap=True, overflow="ellipsis")
+        above = hierarchy.ancestors(snap, unit)
+        if above:  # where the unit is: Georgia › Cobb › Precinct 02
+            names = snap.units["name"]
+            title.append(" › ".join(str(names.get(u, u)) for u in above) + " › ")
         title.append(str(info["name"]), style="bold")
         if seats is not pd.NA and seats is not None:
             title.append(f" · {int(seats)} seats")
@@ -183,6 +191,9 @@ class ProvinceScreen(Screen[None]):
         if rows:
             margin.append(f"\n{LAST} last seat given   {NEXT} next quotient in line", style="dim")
         self._update("#margin", margin)
+        types = vote_types_text(result, unit)
+        self._update("#vote-types", types)
+        self.query_one("#vote-types", Static).display = bool(types.plain)
         if self.history is not None:
             return  # the history widget reads the store itself (``refresh_history``)
         names = {unit: str(info["name"])}
@@ -204,6 +215,38 @@ class ProvinceScreen(Screen[None]):
         if self._shown.get(selector) != (seen := look(text)):
             self._shown[selector] = seen
             self.query_one(selector, Static).update(text)
+
+
+#: Vote-type table: the first column (party) and each type's width.
+_TYPE_NAME, _TYPE_WIDTH = 14, 16
+
+
+def vote_types_text(result: RaceResult, unit: str, limit: int = 8) -> Text:
+    """The unit's votes by how they were cast (a row per party, a column per type), when
+    the feed splits them; empty otherwise."""
+    types = result.snapshot.vote_types
+    if not types or unit not in result.snapshot.votes.index:
+        return Text()
+    names = list(types)
+    votes = result.snapshot.votes.loc[unit]
+    parties = votes.fillna(0).astype("int64").sort_values(ascending=False, kind="stable").index
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append("By vote type\n", style="bold")
+    text.append("".ljust(_TYPE_NAME))
+    for name in names:
+        label = printable(str(name).replace(" Votes", "").replace("_votes", ""))
+        text.append(label[: _TYPE_WIDTH - 1].rjust(_TYPE_WIDTH), style="bold")
+    for party in parties[:limit]:
+        text.append("\n")
+        label = printable(result.snapshot.party_label(str(party)))
+        text.append(label[: _TYPE_NAME - 1].ljust(_TYPE_NAME))
+        for name in names:
+            value = types[name].at[unit, party] if party in types[name].columns else pd.NA
+            cell = "—" if value is pd.NA else f"{int(value):,}"
+            text.append(cell.rjust(_TYPE_WIDTH))
+    if len(parties) > limit:
+        text.append(f"\n… and {len(parties) - limit} more", style="dim")
+    return text
 
 
 def findings_text(result: RaceResult, unit: str) -> Text:

@@ -14,6 +14,7 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 
+from nightdesk import hierarchy
 from nightdesk.results import RaceResult
 from tui import board
 from tui.formatting import net_change
@@ -53,6 +54,13 @@ def _flagged(result: RaceResult, units: pd.Index) -> np.ndarray:
     return (at >= 0) & found.flagged[at]
 
 
+def _same_tree(a: TableData, b: TableData) -> bool:
+    if a.parents is None or b.parents is None:
+        return a.parents is None and b.parents is None
+    assert a.branch is not None and b.branch is not None
+    return bool(np.array_equal(a.parents, b.parents) and np.array_equal(a.branch, b.branch))
+
+
 @dataclass(frozen=True, eq=False)
 class TableData:
     """One result as the table shows it; every array is in ``units`` order.
@@ -76,6 +84,10 @@ class TableData:
     change: np.ndarray  # int64 net votes since the last poll
     correction: np.ndarray  # bool: a count went down in the last poll
     flagged: np.ndarray  # bool: a feed check fails for the unit (nightdesk.checks)
+    #: object: each unit's parent id (None at the top); ``None`` for a flat feed.
+    parents: np.ndarray | None = None
+    #: bool: the unit has units below it (Enter goes down to them); ``None`` for a flat feed.
+    branch: np.ndarray | None = None
 
     @classmethod
     def build(cls, result: RaceResult, parties: tuple[str, ...]) -> TableData:
@@ -104,6 +116,10 @@ class TableData:
         )
         contested = (challenger != NONE) & (needed != NONE)
         change, correction = board.net_changes(result, "unit", units)
+        parents = branch = None
+        if not hierarchy.is_flat(snap):
+            parents = hierarchy.parents(snap)
+            branch = hierarchy.has_children(snap)
         return cls(
             units=units,
             ids=units.astype(str).to_numpy(dtype=object),
@@ -122,6 +138,8 @@ class TableData:
             change=change,
             correction=correction,
             flagged=_flagged(result, units),
+            parents=parents,
+            branch=branch,
         )
 
     def __len__(self) -> int:
@@ -131,6 +149,7 @@ class TableData:
         """Same units in the same order and the same party columns: cells can be compared."""
         return (
             other is not None
+            and _same_tree(self, other)
             and self.parties == other.parties
             and self.seat_parties == other.seat_parties
             and (self.units is other.units or self.units.equals(other.units))
@@ -157,6 +176,8 @@ class TableData:
 
     def text(self, pos: int, key: str) -> str:
         if key == "name":
+            if self.branch is not None and self.branch[pos]:
+                return f"{self.names[pos]} ›"  # Enter goes down to the units below
             return str(self.names[pos])
         if key == "reporting":
             r = self.reporting[pos]

@@ -179,6 +179,17 @@ class ChangesPane(ScrollView, can_focus=True):
         """Append one poll's changes; refresh only the rows they land on."""
         self.append_lines(group_lines(changes, self.zone, names))
 
+    def clear(self) -> None:
+        """Start again empty (another race is on screen)."""
+        self._first += len(self._lines)
+        self._lines.clear()
+        self._cache.clear()
+        self.unseen = 0
+        self._follow = True
+        self._set_height(0)
+        self.scroll_to(y=0, animate=False, force=True)
+        self.refresh()
+
     def append_lines(self, lines: list[Text]) -> None:
         if not lines:
             return

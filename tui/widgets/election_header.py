@@ -40,6 +40,7 @@ class ElectionHeader(LinePane):
         self._now = now
         self._shown = ""
         self._note = ""
+        self._test = False
 
     def on_mount(self) -> None:
         self.tick()
@@ -49,6 +50,13 @@ class ElectionHeader(LinePane):
         """A word on what the screen shows, after the clock (e.g. "change since baseline")."""
         if note != self._note:
             self._note = note
+            self._shown = ""
+            self.tick()
+
+    def set_test(self, test: bool) -> None:
+        """Mark the results on screen as the feed's test data (AP's ``test: true``)."""
+        if test != self._test:
+            self._test = test
             self._shown = ""
             self.tick()
 
@@ -64,6 +72,8 @@ class ElectionHeader(LinePane):
             text.append("  DEMO — simulated ", style="bold reverse")
         if self.badge:
             text.append(f"  {self.badge} ", style="bold reverse")
+        if self._test:
+            text.append("  TEST DATA ", style="bold reverse")
         text.append(f"  {time} {getattr(self.zone, 'key', '')}")
         if self._note:
             text.append(f"  {self._note}", style="bold reverse")

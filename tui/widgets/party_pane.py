@@ -16,7 +16,9 @@ from tui.formatting import count, net_change, percent
 from tui.widgets.line_pane import LinePane
 from tui.widgets.plain import printable
 
-WIDTHS = (9, 10, 6, 7, 9)  # 41 columns: the side pane is 44 with padding and border
+WIDTHS = (9, 10, 6, 7, 9)
+#: The feed's race calls, before the name: ✓ the winner, ↻ into a runoff.
+CALLS = {"winner": "✓", "runoff": "↻"}  # 41 columns: the side pane is 44 with padding and border
 
 
 def _line(cells: tuple[str, str, str, str, str], style: str = "") -> Text:
@@ -49,7 +51,7 @@ def party_texts(result: RaceResult) -> list[Text]:
     texts += [
         _line(
             (
-                line.party,
+                CALLS.get(line.called or "", "") + (line.label or line.party),
                 count(line.votes),
                 percent(line.share, 1),
                 line.seats_text,

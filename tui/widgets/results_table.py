@@ -206,6 +206,8 @@ class ResultsTable(ScrollView, can_focus=True):
         self._cursor = 0
         self._sort: str | None = None
         self._filter = ""
+        #: The unit whose children are shown (None: the top level) on a feed with levels.
+        self._level: str | None = None
         self._lit: dict[tuple[str, str], float] = {}  # cell → when its highlight ends
         self._marked: set[tuple[str, str]] = set()  # cells showing a ▼ correction
         self._fade_timer: Timer | None = None
@@ -302,6 +304,22 @@ class ResultsTable(ScrollView, can_focus=True):
         """Show only units whose name contains ``text`` (case-insensitive); "" shows all."""
         self._filter = text
         self._reorder()
+
+    @property
+    def level(self) -> str | None:
+        """The unit whose children the table shows (``None``: the top level)."""
+        return self._level
+
+    def show_level(self, unit: str | None, *, keep: str | None = None) -> None:
+        """Show the units directly below ``unit`` (``None``: the top level); the cursor goes
+        to ``keep`` (the unit just left, when going up) or to the first row."""
+        self._level = unit
+        if self._data is None:
+            return
+        self._cursor = 0
+        self._view(keep=keep)
+        self.scroll_to(y=max(0, self._cursor - self._page() // 2), animate=False, immediate=True)
+        self.refresh()
 
     def toggle_margin_sort(self) -> None:
         """Closest last seats first, or back to the feed's order; the cursor keeps its unit."""
@@ -565,6 +583,13 @@ class ResultsTable(ScrollView, can_focus=True):
         data = self._data
         assert data is not None
         positions = np.arange(len(data), dtype="int64")
+        if data.parents is not None:  # a feed with levels: one level at a time
+            if self._level is None:
+                in_level = np.asarray(self._result.snapshot.top_level()) if self._result else None
+            else:
+                in_level = data.parents == self._level
+            if in_level is not None and len(in_level) == len(data):
+                positions = positions[in_level]
         if self._filter:
             names = data.names.astype(str)
             keep = np.char.find(np.char.lower(names), self._filter.lower()) >= 0

@@ -31,12 +31,16 @@ def age(elapsed: timedelta) -> str:
     return f"{minutes // 60} h {minutes % 60:02d} min"
 
 
-def status_text(state: SourceState, zone: tzinfo, now: datetime) -> Text:
+def status_text(state: SourceState, zone: tzinfo, now: datetime, race: str = "") -> Text:
+    """``race``: which of the source's races is on screen, when it has several."""
     h = state.health
     status = h.status(state.source.interval, now)
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(f"{printable(state.source.name)}: ", style="bold")
     text.append(status.upper() if status != "ok" else "ok", style=STYLES[status])
+    if race:
+        text.append(" · ")
+        text.append(printable(race), style="bold")
     if h.last_success:
         text.append(f" · last good {clock(h.last_success, zone, seconds=True)}")
         if status != "ok":  # how old the numbers on screen are, when it matters
@@ -74,6 +78,7 @@ class StatusBar(LinePane):
         self.zone = zone
         self._now = now or (lambda: datetime.now(UTC))
         self._states: dict[str, SourceState] = {}
+        self._races: dict[str, str] = {}  # source → the race on screen, said on its line
 
     def on_mount(self) -> None:
         self.set_interval(RECHECK_SECONDS, self.recheck)
@@ -82,6 +87,12 @@ class StatusBar(LinePane):
         self._states[state.source.name] = state
         self._render_line(state)
 
+    def show_race(self, source: str, race: str) -> None:
+        """Say which race of ``source`` is on screen ("" when it has one)."""
+        self._races[source] = race
+        if source in self._states:
+            self._render_line(self._states[source])
+
     def recheck(self) -> None:
         """Turn ok into stale when polls stop arriving (writes only what changed)."""
         for state in self._states.values():
@@ -89,4 +100,5 @@ class StatusBar(LinePane):
 
     def _render_line(self, state: SourceState) -> None:
         y = self.names.index(state.source.name)
-        self.set_line(y, status_text(state, self.zone, self._now()))
+        race = self._races.get(state.source.name, "")
+        self.set_line(y, status_text(state, self.zone, self._now(), race))
