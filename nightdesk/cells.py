@@ -14,6 +14,12 @@ Rules that make the rebuild exact:
   units and parties exist);
 - ``<NA>`` is a cell with its null flag set; reporting (``Float64``) is kept as the bits of
   its float64, so every value comes back identical.
+
+A party's race call (``called``) is one more party label cell, so a new call writes one
+cell. Batches written before the parties table had ``called`` say how many party columns
+they knew (:attr:`Batch.party_columns`); a party they introduced has no call (``<NA>``)
+until a call is written. Vote types (``Snapshot.vote_types``) are not cells: the store keeps
+the body they came from.
 """
 
 from __future__ import annotations
@@ -40,13 +46,18 @@ from nightdesk.model import (
 )
 
 #: Cell kinds. Numeric cells: VOTE (unit, party), FIGURE (unit, figure). Text cells:
-#: UNIT_LABEL (unit, name/parent), PARTY_LABEL (party — in the unit field —, name/short/colour).
+#: UNIT_LABEL (unit, name/parent), PARTY_LABEL (party — in the unit field —, an item of
+#: PARTY_COLUMNS: name/short/colour/called).
 VOTE, FIGURE, UNIT_LABEL, PARTY_LABEL = 0, 1, 2, 3
 #: Figure items are positions in UNIT_FIGURES; reporting is the only float.
 REPORTING = UNIT_FIGURES.index("reporting")
 _COUNT_ITEMS = [i for i in range(len(UNIT_FIGURES)) if i != REPORTING]
 
 _MAGIC = b"NDC1"
+#: Party columns of the batches written before ``called`` (their header does not say).
+_FIRST_PARTY_COLUMNS = 3
+#: Label keys: (code, item, kind) packed in one integer; items are below this.
+_LABEL_ITEMS = max(len(UNIT_LABELS), len(PARTY_COLUMNS))
 #: Batches are small except the first of a stream; level 1 is several times faster than the
 #: default for a few percent more bytes (see benchmarks/store.py).
 _LEVEL = 1
@@ -111,6 +122,8 @@ class Batch:
     label_unit: np.ndarray
     label_item: np.ndarray
     labels: list[str | None]
+    #: How many of PARTY_COLUMNS the writer knew (older batches: fewer).
+    party_columns: int = len(PARTY_COLUMNS)
 
     @property
     def cells(self) -> int:
@@ -126,6 +139,7 @@ class Batch:
             "party_order": None if self.party_order is None else self.party_order.tolist(),
             "n": len(self.kind),
             "labels": self.labels,
+            "party_columns": self.party_columns,
         }
         text = json.dumps(header, ensure_ascii=True, separators=(",", ":")).encode("ascii")
         text += b" " * (-len(text) % 8)  # keeps the int64 array aligned
@@ -171,6 +185,9 @@ class Batch:
         label_item = take(_U8, nl)
         if at != len(raw):
             raise ValueError("cell batch has trailing bytes")
+        party_columns = int(header.get("party_columns", _FIRST_PARTY_COLUMNS))
+        if not 0 < party_columns <= len(PARTY_COLUMNS):
+            raise ValueError(f"cell batch has {party_columns} party columns")
         order = header["party_order"]
         return cls(
             new_units=header["new_units"],
@@ -186,6 +203,7 @@ class Batch:
             label_unit=label_unit,
             label_item=label_item,
             labels=header["labels"],
+            party_columns=party_columns,
         )
 
 
@@ -514,7 +532,7 @@ def rebuild(
     texts = np.empty(len(lkind), dtype=object)
     texts[:] = [t for b in batches for t in b.labels]
     is_unit = lkind == UNIT_LABEL
-    last = _last(lunit * 8 + litem * 2 + (~is_unit))
+    last = _last((lunit * _LABEL_ITEMS + litem) * 2 + (~is_unit))
     lkind, lunit, litem, texts = lkind[last], lunit[last], litem[last], texts[last]
     is_unit = lkind == UNIT_LABEL
     ulab = np.full((nu, len(UNIT_LABELS)), None, dtype=object)
@@ -526,7 +544,9 @@ def rebuild(
     plab[lunit[~is_unit], litem[~is_unit]] = texts[~is_unit]
     plw[lunit[~is_unit], litem[~is_unit]] = True
     ulab, ulw, plab, plw = ulab[uorder], ulw[uorder], plab[porder], plw[porder]
-    if not (vw.all() and fw.all() and ulw.all() and plw.all()):
+    # Party columns added since the oldest batch was written may be unwritten: <NA>.
+    known = min(b.party_columns for b in batches)
+    if not (vw.all() and fw.all() and ulw.all() and plw[:, :known].all()):
         raise ValueError("the stored cells do not cover the snapshot")
 
     unit_ids = names.units.to_numpy(dtype=object)[uorder]

@@ -7,14 +7,17 @@ as served), so a figure quoted the next day can be traced to the bytes it came f
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 import pandas as pd
 
 from nightdesk.config import Config
-from nightdesk.polling import Poller
+from nightdesk.history import parse_again, with_vote_types
+from nightdesk.model import Snapshot
+from nightdesk.polling import Poller, SourceState
 from nightdesk.report import csv_records, iso_time, snapshot_document
 from nightdesk.store import HistoryStore, StoredSnapshot
 
@@ -44,6 +47,8 @@ CSV_COLUMNS = [
     "after",
     "change",
     "correction",
+    "called",
+    "race_test",
 ]
 
 
@@ -61,7 +66,7 @@ def _evidence(entry: StoredSnapshot, config: Config) -> dict[str, Any]:
 def export_document(config: Config, store: HistoryStore) -> dict[str, Any]:
     """The ``snapshot`` document of the latest stored state (design.md's shape, each source
     with its evidence) plus ``changes``: every stored change, oldest first."""
-    states = Poller(config, store=store).restore()
+    states = _with_vote_types(config, store, Poller(config, store=store).restore())
     document = snapshot_document(config, states)
     for source in document["sources"]:
         race = source["race"]["id"] if source["race"] else ""
@@ -70,6 +75,31 @@ def export_document(config: Config, store: HistoryStore) -> dict[str, Any]:
             source["evidence"] = _evidence(store.entry(latest), config)
     document["changes"] = list(_changes(config, store))
     return document
+
+
+def _with_vote_types(
+    config: Config, store: HistoryStore, states: Mapping[str, SourceState]
+) -> dict[str, SourceState]:
+    """The restored states with the vote types their bodies hold (the store keeps the body,
+    not the split): each stored body is parsed again once."""
+    parsed: dict[tuple[str, str], dict[str, Snapshot]] = {}
+    out = dict(states)
+    for name, state in states.items():
+        results = []
+        for result in state.results:
+            sid = state.stored.get(result.race_key)
+            if sid is None:
+                results.append(result)
+                continue
+            body = (name, store.entry(sid).body_sha256)
+            if body not in parsed:
+                parsed[body] = parse_again(store, config, sid)
+            snapshot = with_vote_types(result.snapshot, parsed[body].get(result.race_key))
+            results.append(
+                result if snapshot is result.snapshot else replace(result, snapshot=snapshot)
+            )
+        out[name] = replace(state, results=tuple(results))
+    return out
 
 
 def _changes(config: Config, store: HistoryStore) -> Iterator[dict[str, Any]]:

@@ -3,6 +3,10 @@
 A ``Replayer`` stands where the ``Poller`` stands: it publishes :class:`SourceState` objects
 to the same subscribers, so the screens cannot tell a replay from the night itself. Time on
 screen is the replayed time (``now``), so "last good" and stale read as they did.
+
+What the store does not keep as cells (vote types) is read again from each stored body
+(:func:`nightdesk.history.parse_again`), once per fetch; a source whose first body gives no
+vote types is not parsed again.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from datetime import UTC, datetime
 
 from nightdesk.config import Config
 from nightdesk.delta import compare
+from nightdesk.history import parse_again, with_vote_types
+from nightdesk.model import Snapshot
 from nightdesk.polling import Callback, SourceHealth, SourceState
 from nightdesk.results import RaceResult, assess
 from nightdesk.store import HistoryStore, StoredSnapshot
@@ -42,6 +48,8 @@ class Replayer:
         self._task: asyncio.Task[None] | None = None
         self._skip = asyncio.Event()
         self._now: datetime | None = None
+        #: Sources whose bodies are parsed again for their vote types (True), or not.
+        self._vote_types: dict[str, bool] = {}
 
     def now(self) -> datetime:
         """The replayed time (the fetch time of the snapshot last shown)."""
@@ -84,9 +92,12 @@ class Replayer:
             for race, result in races.items():  # not in this fetch: unchanged, nothing new
                 if result.previous is not result.snapshot:
                     races[race] = await asyncio.to_thread(_unchanged, result)
+            parsed = await asyncio.to_thread(self._parse_again, first)
             for entry in fetch:
                 prior = races.get(entry.race)
-                races[entry.race] = await asyncio.to_thread(self._assess, entry, prior)
+                races[entry.race] = await asyncio.to_thread(
+                    self._assess, entry, prior, parsed.get(entry.race)
+                )
             # Several sources interleave: the replayed clock never steps back.
             self._now = max(self._now, first.fetched_at) if self._now else first.fetched_at
             self.played += len(fetch)
@@ -105,8 +116,18 @@ class Replayer:
                 callback(new)
         self.finished.set()
 
-    def _assess(self, entry: StoredSnapshot, prior: RaceResult | None) -> RaceResult:
-        snapshot = self.store.snapshot(entry.id)
+    def _parse_again(self, entry: StoredSnapshot) -> dict[str, Snapshot]:
+        if not self._vote_types.get(entry.source, True):
+            return {}
+        parsed = parse_again(self.store, self.config, entry.id)
+        if entry.source not in self._vote_types:
+            self._vote_types[entry.source] = any(s.vote_types for s in parsed.values())
+        return parsed
+
+    def _assess(
+        self, entry: StoredSnapshot, prior: RaceResult | None, parsed: Snapshot | None = None
+    ) -> RaceResult:
+        snapshot = with_vote_types(self.store.snapshot(entry.id), parsed)
         previous = prior.snapshot if prior else None
         return assess(snapshot, previous, self.config.election, prior=prior)
 

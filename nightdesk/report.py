@@ -13,7 +13,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from nightdesk import hierarchy
 from nightdesk.config import Config
+from nightdesk.model import Snapshot
 from nightdesk.polling import SourceState
 from nightdesk.results import RaceResult
 
@@ -30,6 +32,8 @@ CSV_COLUMNS = [
     "share",
     "seats_won",
     "seats_decided",  # extension: of seats_won, those no uncounted ballot can move
+    "called",  # extension: the feed's race call for the party ("winner", "runoff", "")
+    "race_test",  # extension: the feed marks the race's results as test data
 ]
 
 
@@ -44,6 +48,28 @@ def _opt_int(value: Any) -> int | None:
 
 def _opt_str(value: Any) -> str | None:
     return None if value is pd.NA or value is None else str(value)
+
+
+def national(snapshot: Snapshot) -> pd.DataFrame:
+    """The votes national totals count: the top-level units only (a county's votes are
+    also its state's)."""
+    top = hierarchy.top_level(snapshot)
+    return snapshot.votes if top.all() else snapshot.votes[top]
+
+
+def _vote_types(snapshot: Snapshot, parties: list[str]) -> list[dict[str, dict[str, Any]]]:
+    """Per unit (in the votes' order): {vote type: {party: votes | None}}; empty without a
+    split."""
+    types = snapshot.vote_types or {}
+    rows: list[dict[str, dict[str, Any]]] = [{} for _ in range(len(snapshot.votes))]
+    for name, table in types.items():
+        aligned = table.reindex(index=snapshot.votes.index, columns=snapshot.votes.columns)
+        values = aligned.to_numpy(dtype=object, na_value=None)
+        for i, row in enumerate(values):
+            rows[i][name] = {
+                p: (None if v is None else int(v)) for p, v in zip(parties, row, strict=True)
+            }
+    return rows
 
 
 def election_document(config: Config) -> dict[str, Any]:
@@ -63,8 +89,13 @@ def race_document(name: str, result: RaceResult, config: Config) -> dict[str, An
     """One source × race, exactly as design.md's ``sources[]`` entry (plus extensions).
 
     Extensions: per unit ``seats_decided`` ({party: seats that no uncounted ballots can take
-    away}; ``seats_won − seats_decided`` are provisional) and per party in ``totals``
-    ``seats_decided`` (their national sum) and ``name``.
+    away}; ``seats_won − seats_decided`` are provisional) and, when the feed splits the votes
+    by how they were cast, ``vote_types`` ({type: {party: votes | null}}); per party in
+    ``totals`` ``seats_decided`` (their national sum), ``name`` and ``called`` (the feed's
+    race call, "winner" | "runoff" | null); ``race.test`` (the feed marks the results as test
+    data) and ``called`` ({party: call} for the parties the feed called).
+
+    National ``votes`` and ``share`` count the top-level units only (:func:`national`).
     """
     snap, alloc = result.snapshot, result.allocation
     votes = snap.votes
@@ -76,6 +107,7 @@ def race_document(name: str, result: RaceResult, config: Config) -> dict[str, An
         .fillna(0)
         .to_numpy(dtype=np.int64)
     )
+    types = _vote_types(snap, parties) if snap.vote_types else None
     units = []
     for i, unit in enumerate(votes.index):
         row = snap.units.loc[unit]
@@ -107,7 +139,11 @@ def race_document(name: str, result: RaceResult, config: Config) -> dict[str, An
                 ),
             }
         )
-    totals_votes = votes.sum(axis=0, min_count=1)
+        if types is not None:
+            units[-1]["vote_types"] = types[i]
+    totals_votes = national(snap).sum(axis=0, min_count=1)
+    called = snap.parties["called"].dropna()
+    calls = {str(p): str(c) for p, c in called.items()}
     grand = int(totals_votes.fillna(0).sum())
     seat_totals = alloc.totals()
     decided_totals = decided.sum(axis=0)
@@ -120,13 +156,17 @@ def race_document(name: str, result: RaceResult, config: Config) -> dict[str, An
             "seats": int(seat_totals[p]),
             "seats_decided": int(decided_totals[j]),
             "name": str(snap.parties.at[p, "name"]),
+            "called": calls.get(p),
         }
         for j, p in enumerate(parties)
     }
-    race = {"id": snap.race.id, "name": snap.race.name} if snap.race else None
+    race = (
+        {"id": snap.race.id, "name": snap.race.name, "test": snap.race.test} if snap.race else None
+    )
     return {
         "name": name,
         "race": race,
+        "called": calls,
         "fetched_at": iso_time(snap.fetched_at, config),
         "published_at": iso_time(snap.published_at, config),
         "units": units,
@@ -155,6 +195,8 @@ def csv_records(document: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
     """One row per source × race × unit × party, from a snapshot document."""
     for src in document["sources"]:
         race = src["race"]["id"] if src["race"] else ""
+        test = bool(src["race"] and src["race"].get("test"))
+        calls = src.get("called", {})
         for unit in src["units"]:
             cast = sum(v for v in unit["votes"].values() if v is not None)
             for party, votes in unit["votes"].items():
@@ -171,4 +213,6 @@ def csv_records(document: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
                     "share": "" if votes is None or not cast else round(votes / cast, 6),
                     "seats_won": unit["seats_won"].get(party, 0),
                     "seats_decided": unit.get("seats_decided", {}).get(party, 0),
+                    "called": calls.get(party, ""),
+                    "race_test": test,
                 }

@@ -14,6 +14,13 @@ Why it is shaped this way:
   a restart or a second writer never stores a duplicate. WAL with ``synchronous=FULL``: a
   committed snapshot survives ``kill -9`` and power loss.
 - Everything is synchronous; callers run writes in a thread. One connection, one lock.
+- What a snapshot keeps: its votes, unit figures and labels, party labels and race calls
+  (cells), and its race (id, name, whether the feed marked it as test data). Not the vote
+  types (``Snapshot.vote_types``): they are a view of the body, which is kept as evidence.
+
+Schema history (a store is upgraded in place when opened; older code refuses the result):
+1 — the first; 2 — ``snapshots.race_test``, and party label cells may carry ``called``
+(batches of schema 1 have no calls: read as ``<NA>``).
 """
 
 from __future__ import annotations
@@ -44,7 +51,7 @@ from nightdesk.model import UNIT_FIGURES, Race, Snapshot
 __all__ = ["SCHEMA", "Evidence", "HistoryStore", "NoSnapshot", "StoredSnapshot"]
 
 #: The schema this code writes; a file with a higher number was written by a newer nightdesk.
-SCHEMA = 1
+SCHEMA = 2
 #: ``PRAGMA application_id``: "ndsk". Tells a nightdesk store from any other SQLite file.
 APPLICATION_ID = 0x6E64736B
 BUSY_TIMEOUT_MS = 10_000
@@ -77,6 +84,7 @@ CREATE TABLE snapshots (
     stream INTEGER NOT NULL REFERENCES streams (id),
     seq INTEGER NOT NULL,
     race_name TEXT,
+    race_test INTEGER NOT NULL DEFAULT 0,
     fetched_at TEXT NOT NULL,
     published_at TEXT,
     evidence_fetched_at TEXT NOT NULL,
@@ -148,6 +156,7 @@ class StoredSnapshot:
     body_size: int
     cells_changed: int  # vote cells that differ from the previous stored snapshot (0 for seq 1)
     corrections: int  # counts (votes or unit figures) that went down, + vanished units
+    race_test: bool = False  # the feed marked the race's results as test data
 
 
 @dataclass(frozen=True, eq=False)
@@ -165,7 +174,7 @@ class _Latest:
 _TIMELINE = """
 SELECT s.id, st.source, st.race, s.race_name, s.seq, s.fetched_at, s.published_at, s.status,
        s.url, s.etag, s.last_modified, s.date, s.body_sha256, b.size, s.cells_changed,
-       s.corrections
+       s.corrections, s.race_test
 FROM snapshots s JOIN streams st ON st.id = s.stream JOIN bodies b ON b.sha256 = s.body_sha256
 """
 
@@ -367,14 +376,15 @@ class HistoryStore:
                 body_stored = True
             first = previous is None
             cur = db.execute(
-                "INSERT INTO snapshots (stream, seq, race_name, fetched_at, published_at,"
-                " evidence_fetched_at, status, url, etag, last_modified, date, body_sha256,"
-                " cells, cells_changed, corrections)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO snapshots (stream, seq, race_name, race_test, fetched_at,"
+                " published_at, evidence_fetched_at, status, url, etag, last_modified, date,"
+                " body_sha256, cells, cells_changed, corrections)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     stream,
                     seq,
                     s.race.name if s.race is not None else None,
+                    int(s.race is not None and s.race.test),
                     _iso(s.fetched_at),
                     _iso(s.published_at),
                     _iso(evidence.fetched_at),
@@ -451,10 +461,10 @@ class HistoryStore:
     def _batches(
         self, db: sqlite3.Connection, stream: int, seq: int | None = None
     ) -> list[tuple[tuple[Any, ...], cells.Batch]]:
-        """The stream's snapshot rows (id, seq, fetched_at, published_at, race_name) and their
-        batches, oldest first, up to ``seq``."""
+        """The stream's snapshot rows (id, seq, fetched_at, published_at, race_name,
+        race_test) and their batches, oldest first, up to ``seq``."""
         sql = (
-            "SELECT s.id, s.seq, s.fetched_at, s.published_at, s.race_name, c.data"
+            "SELECT s.id, s.seq, s.fetched_at, s.published_at, s.race_name, s.race_test, c.data"
             " FROM snapshots s LEFT JOIN cells c ON c.snapshot_id = s.id WHERE s.stream = ?"
         )
         args: tuple[Any, ...] = (stream,)
@@ -487,14 +497,14 @@ class HistoryStore:
     def _load(self, db: sqlite3.Connection, id: int) -> _Latest:
         stream, seq, source, race = self._row(db, id)
         rows = self._batches(db, stream, seq)
-        (sid, _, fetched, published, race_name) = rows[-1][0]
+        (sid, _, fetched, published, race_name, race_test) = rows[-1][0]
         try:
             state = cells.rebuild(
                 [b for _, b in rows],
                 source=source,
                 fetched_at=datetime.fromisoformat(fetched),
                 published_at=_time(published),
-                race=None if race_name is None else Race(race, race_name),
+                race=None if race_name is None else Race(race, race_name, bool(race_test)),
             )
         except ValueError as exc:
             raise StoreError(
@@ -807,6 +817,27 @@ def _prepare(conn: sqlite3.Connection, path: Path) -> None:
         raise StoreError(f"cannot open {path}: the file system does not allow SQLite's WAL mode")
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute("PRAGMA foreign_keys = ON")
+    if schema < SCHEMA:
+        _upgrade(conn)
+
+
+def _upgrade(conn: sqlite3.Connection) -> None:
+    """Bring a store of an older schema to :data:`SCHEMA`, in one transaction (a second
+    process opening it at the same time finds it done)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        schema = int(conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0])
+        if schema < 2:
+            # Races stored before were not marked: not test data, as they were shown.
+            conn.execute("ALTER TABLE snapshots ADD COLUMN race_test INTEGER NOT NULL DEFAULT 0")
+        if schema < SCHEMA:
+            conn.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA),))
+            conn.execute(f"PRAGMA user_version = {SCHEMA}")
+        conn.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
+        raise
 
 
 def _open_error(path: Path, exc: sqlite3.Error) -> StoreError:
@@ -844,6 +875,7 @@ def _stored(row: tuple[Any, ...]) -> StoredSnapshot:
         body_size=int(row[13]),
         cells_changed=int(row[14]),
         corrections=int(row[15]),
+        race_test=bool(row[16]),
     )
 
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from nightdesk import cells
 from nightdesk.delta import compare
-from nightdesk.model import UNIT_FIGURES, Race, Snapshot
+from nightdesk.model import CALLS, PARTY_COLUMNS, UNIT_FIGURES, Race, Snapshot
 
 SETTINGS = settings(
     derandomize=True,
@@ -29,6 +29,7 @@ COUNTS = ("seats", "registered", "ballots_cast", "valid", "blank", "invalid")
 TEXT = st.one_of(st.none(), st.text(alphabet=st.sampled_from(list("abXY éàüñ-ក្ខគស៊ី")), max_size=6))
 CELL = st.one_of(st.none(), st.integers(0, 40), st.sampled_from([10**12 - 1]))
 REPORTING = st.sampled_from([None, 0.0, 0.125, 1.0, 0.3])
+CALL = st.one_of(st.none(), st.sampled_from(CALLS))
 T0 = datetime(2013, 7, 28, 10, 0, tzinfo=UTC)
 
 
@@ -49,7 +50,7 @@ def specs(draw: st.DrawFn) -> dict:
             for u in units
         },
         "unit_labels": {u: (draw(TEXT), draw(TEXT)) for u in units},
-        "party_labels": {p: (draw(TEXT), draw(TEXT), draw(TEXT)) for p in parties},
+        "party_labels": {p: (draw(TEXT), draw(TEXT), draw(TEXT), draw(CALL)) for p in parties},
     }
 
 
@@ -77,7 +78,7 @@ def build(spec: dict, at: datetime, race: Race | None = None, source: str = "nec
     labels = pd.DataFrame(
         {
             col: pd.array([spec["party_labels"][p][j] for p in parties], dtype="string")
-            for j, col in enumerate(("name", "short_name", "colour"))
+            for j, col in enumerate(PARTY_COLUMNS)
         },
         index=pd.Index(parties, dtype=object),
     )
@@ -99,7 +100,7 @@ def tweak(draw: st.DrawFn, spec: dict) -> dict:
     spec = {k: (dict(v) if isinstance(v, dict) else list(v)) for k, v in spec.items()}
     spec["figures"] = {u: dict(f) for u, f in spec["figures"].items()}
     for _ in range(draw(st.integers(1, 3))):
-        what = draw(st.sampled_from(["vote", "figure", "unit label", "party label"]))
+        what = draw(st.sampled_from(["vote", "figure", "unit label", "party label", "call"]))
         if what == "vote" and spec["votes"]:
             spec["votes"][draw(st.sampled_from(sorted(spec["votes"])))] = draw(CELL)
         elif what == "figure" and spec["units"]:
@@ -111,15 +112,19 @@ def tweak(draw: st.DrawFn, spec: dict) -> dict:
             spec["unit_labels"][draw(st.sampled_from(spec["units"]))] = (draw(TEXT), draw(TEXT))
         elif what == "party label" and spec["parties"]:
             party = draw(st.sampled_from(spec["parties"]))
-            spec["party_labels"][party] = (draw(TEXT), draw(TEXT), draw(TEXT))
+            spec["party_labels"][party] = (draw(TEXT), draw(TEXT), draw(TEXT), draw(CALL))
+        elif what == "call" and spec["parties"]:
+            party = draw(st.sampled_from(spec["parties"]))
+            spec["party_labels"][party] = (*spec["party_labels"][party][:3], draw(CALL))
     return spec
 
 
 @st.composite
 def nights(draw: st.DrawFn, max_steps: int = 6) -> list[Snapshot]:
     """A night of one source and race: fresh tables (units and parties appear, vanish and
-    return, in any order), small edits, and repeats that differ only in time."""
-    race = draw(st.sampled_from([None, Race("senate", "Senate ព្រឹទ្ធសភា")]))
+    return, in any order), small edits, race calls made and withdrawn, repeats that differ
+    only in time, and a race whose results are marked as test data, then not (or again)."""
+    named = draw(st.booleans())
     out: list[Snapshot] = []
     spec: dict | None = None
     for k in range(draw(st.integers(1, max_steps))):
@@ -129,6 +134,7 @@ def nights(draw: st.DrawFn, max_steps: int = 6) -> list[Snapshot]:
         elif mode == "tweak":
             spec = draw(tweak(spec))
         assert spec is not None
+        race = Race("senate", "Senate ព្រឹទ្ធសភា", test=draw(st.booleans())) if named else None
         out.append(build(spec, T0 + timedelta(minutes=k), race))
     return out
 
@@ -272,11 +278,60 @@ def test_a_small_change_writes_only_its_cells() -> None:
     grid[[3, 500, 999], [0, 4, 7]] += 1
     second = one({f"P{j}": grid[:, j] for j in range(8)}, ids)
     d0 = cells.diff(None, first)
-    assert d0.batch.cells == 1_000 * (8 + len(UNIT_FIGURES) + 2) + 8 * 3
+    assert d0.batch.cells == 1_000 * (8 + len(UNIT_FIGURES) + 2) + 8 * len(PARTY_COLUMNS)
     d1 = cells.diff(d0.state, second)
     assert d1.batch.cells == 3 and d1.cells_changed == 3 and d1.corrections == 0
     assert d1.batch.unit_order is None and d1.batch.party_order is None
     assert len(d1.batch.encode()) < 200
+
+
+def test_a_race_call_is_one_text_cell() -> None:
+    ids = [f"U{i:04d}" for i in range(1_000)]
+    votes = {f"P{j}": list(range(j, j + 1_000)) for j in range(8)}
+    called = pd.DataFrame({"called": ["winner", "runoff"]}, index=["P2", "P5"])
+    first = one(votes, ids)
+    second = one(votes, ids, parties=called)
+    d0 = cells.diff(None, first)
+    d1 = cells.diff(d0.state, second)
+    assert d1.batch.cells == 2 and d1.batch.labels == ["winner", "runoff"]
+    assert d1.cells_changed == 0 and d1.corrections == 0
+    assert len(d1.batch.encode()) < 200
+    back = rebuild([d0.batch, d1.batch], second)
+    assert back.parties["called"].tolist() == [pd.NA, pd.NA, "winner"] + [pd.NA] * 2 + [
+        "runoff",
+        pd.NA,
+        pd.NA,
+    ]
+    assert_same(back, second)
+    withdrawn = cells.diff(d1.state, first)  # the feed takes the call back: one cell each
+    assert withdrawn.batch.cells == 2 and withdrawn.batch.labels == [None, None]
+    assert_same(rebuild([d0.batch, d1.batch, withdrawn.batch], first), first)
+
+
+def test_batches_from_before_race_calls_rebuild_with_no_calls() -> None:
+    """A batch of store schema 1 knew three party columns and wrote no ``called`` cells."""
+    first = one({"A": [1], "B": [2]}, ["u"])
+    batch = cells.diff(None, first).batch
+    keep = batch.label_item < 3
+    old = cells.Batch(
+        **{
+            **batch.__dict__,
+            "label_kind": batch.label_kind[keep],
+            "label_unit": batch.label_unit[keep],
+            "label_item": batch.label_item[keep],
+            "labels": [t for t, k in zip(batch.labels, keep, strict=True) if k],
+            "party_columns": 3,
+        }
+    )
+    data = old.encode()
+    assert cells.Batch.decode(data).party_columns == 3
+    back = rebuild([cells.Batch.decode(data)], first)
+    assert back.parties["called"].isna().all()
+    assert_same(back, first)
+    # Today's batches must cover every party column: a missing call is damage, not "none".
+    new = cells.Batch(**{**old.__dict__, "party_columns": len(PARTY_COLUMNS)})
+    with pytest.raises(ValueError, match="do not cover"):
+        rebuild([new], first)
 
 
 def test_a_unit_that_returns_does_not_bring_back_its_old_values() -> None:

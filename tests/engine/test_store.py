@@ -17,7 +17,7 @@ from hypothesis import given
 
 from nightdesk import cells
 from nightdesk.errors import NightdeskError, StoreError
-from nightdesk.model import Race, Snapshot
+from nightdesk.model import PARTY_COLUMNS, Race, Snapshot
 from nightdesk.store import SCHEMA, Evidence, HistoryStore, NoSnapshot, display_url
 from tests.engine.test_cells import SETTINGS, T0, assert_same, nights
 
@@ -106,10 +106,10 @@ def test_a_file_that_is_not_a_store_is_refused(tmp_path: Path) -> None:
 def test_a_newer_schema_is_refused(path: Path) -> None:
     HistoryStore.open(path).close()
     db = sqlite3.connect(path)
-    db.execute("UPDATE meta SET value = '3' WHERE key = 'schema'")
+    db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA + 1),))
     db.commit()
     db.close()
-    with pytest.raises(StoreError, match=r"newer nightdesk \(schema 3 > 1\)"):
+    with pytest.raises(StoreError, match=rf"newer nightdesk \(schema {SCHEMA + 1} > {SCHEMA}\)"):
         HistoryStore.open(path)
 
 
@@ -165,7 +165,8 @@ def test_only_distinct_snapshots_are_kept_and_storage_grows_with_changes(path: P
             stored += store.record(evidence(grid.tobytes(), at=at), [s])
         stats = store.stats()
         assert len(stored) == 10 and stats["snapshots"] == 10
-        initial = 200 * (8 + 7 + 2) + 8 * 3  # votes, figures, name/parent; party labels
+        # votes, figures, name/parent; party labels and calls
+        initial = 200 * (8 + 7 + 2) + 8 * len(PARTY_COLUMNS)
         assert initial <= stats["cells"] <= initial + changed
         assert stats["bodies"] == 10
         timeline = store.timeline()
@@ -236,6 +237,9 @@ def test_every_stored_snapshot_rebuilds_exactly(
         assert store.latest_id("nec", race) == max(recorded)
         entries = store.timeline("nec", race)
         assert [e.id for e in entries] == sorted(recorded)
+        assert [e.race_test for e in entries] == [
+            bool(recorded[e.id].race and recorded[e.id].race.test) for e in entries
+        ]
         for e in entries[1:]:
             assert store.previous_id(e.id) is not None
 
@@ -254,6 +258,33 @@ def test_several_races_in_one_fetch_share_the_body(path: Path) -> None:
         assert store.evidence(1).body == store.evidence(2).body == body
         assert store.snapshot(2).race == house
         assert store.latest_id("nec", "h") == 2 and store.latest_id("nec") is None
+
+
+def test_race_calls_and_test_races_round_trip(path: Path) -> None:
+    rehearsal = Race("s", "Senate", test=True)
+    live = Race("s", "Senate")
+    calls = pd.DataFrame({"called": [None, "winner"]}, index=["A", "B"])
+    night = [
+        snap({"A": [1], "B": [2]}, ["u"], race=rehearsal),
+        snap({"A": [1], "B": [2]}, ["u"], at=T0 + timedelta(minutes=1), race=live),
+        snap({"A": [1], "B": [2]}, ["u"], at=T0 + timedelta(minutes=2), race=live, parties=calls),
+        snap({"A": [1], "B": [2]}, ["u"], at=T0 + timedelta(minutes=3), race=live, parties=calls),
+    ]
+    with HistoryStore.open(path) as store:
+        ids = [i for k, s in enumerate(night) for i in store.record(evidence(b"%d" % k), [s])]
+        # Test data then live data is a new snapshot; so is a new call; a repeat is not.
+        assert ids == [1, 2, 3]
+        assert [e.race_test for e in store.timeline()] == [True, False, False]
+        assert store.entry(3).cells_changed == 0  # a call is not a vote change
+    with HistoryStore.open(path) as store:
+        first, second, third = (store.snapshot(i) for i in ids)
+        assert first.race == rehearsal and first.race is not None and first.race.test
+        assert second.race == live and second.parties["called"].isna().all()
+        assert third.parties["called"].tolist() == [pd.NA, "winner"]
+        for sid, original in zip(ids, night, strict=False):
+            assert_same(store.snapshot(sid), original)
+        assert store.races("nec") == [("s", "Senate")]
+        assert store.record(evidence(b"again"), [night[3]]) == []  # after a restart too
 
 
 def test_a_record_is_one_transaction(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -137,12 +137,53 @@ def test_csv_one_row_per_unit_and_party(
     rows = list(csv.DictReader(io.StringIO(out)))
     assert list(rows[0]) == [
         "source", "race", "unit_id", "unit_name", "parent", "seats", "reporting",
-        "party", "votes", "share", "seats_won", "seats_decided",
+        "party", "votes", "share", "seats_won", "seats_decided", "called", "race_test",
     ]  # fmt: skip
     assert len(rows) == 6
     cnrp = next(r for r in rows if r["unit_id"] == "Kandal" and r["party"] == "CNRP")
     assert cnrp["votes"] == "419000" and cnrp["seats_won"] == "6"
     assert float(cnrp["share"]) == pytest.approx(419000 / 719000, abs=1e-6)
+
+
+def test_national_totals_count_each_vote_once_when_units_nest(
+    tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Precincts name their county; the counties are rolled up from them.
+    feed_server.set(
+        "precinct,county,party,votes\n"
+        "Fulton/P01,Fulton,A,10\nFulton/P01,Fulton,B,4\n"
+        "Fulton/P02,Fulton,A,5\nFulton/P02,Fulton,B,6\n"
+        "Cobb/P01,Cobb,A,1\nCobb/P01,Cobb,B,2\n"
+    )
+    path = tmp_path / "e.toml"
+    path.write_text(
+        f"""
+[election]
+name = "Primary"
+timezone = "America/New_York"
+seats_method = "fptp"
+[election.seats]
+Fulton = 1
+Cobb = 1
+[[sources]]
+name = "sos"
+url = "{feed_server.url}"
+format = "csv"
+[sources.columns]
+unit = "precinct"
+parent = "county"
+party = "party"
+votes = "votes"
+"""
+    )
+    code, out, err = run(capsys, "snapshot", "-c", str(path), "--format", "json")
+    assert code == 0, err
+    (src,) = json.loads(out)["sources"]
+    parents = {u["id"]: u["parent"] for u in src["units"]}
+    assert parents["Fulton/P01"] == "Fulton" and parents["Fulton"] is None
+    totals = src["totals"]
+    assert (totals["A"]["votes"], totals["B"]["votes"]) == (16, 12)
+    assert totals["A"]["share"] == pytest.approx(16 / 28)
 
 
 def test_table_shows_names_literally(
