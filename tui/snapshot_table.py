@@ -24,6 +24,8 @@ def print_tables(document: Mapping[str, Any], out: TextIO) -> None:
     console.print(Text(title, style="bold"))
     for src in document["sources"]:
         race = f" / {src['race']['name']}" if src["race"] else ""
+        if src["race"] and src["race"].get("test"):
+            race += " [TEST DATA]"
         console.print(
             Text(f"\nsource {src['name']}{race} — fetched {src['fetched_at']}", style="bold")
         )
@@ -56,10 +58,12 @@ def print_tables(document: Mapping[str, Any], out: TextIO) -> None:
             ("votes", "right"),
             ("share", "right"),
             ("seats", "right"),
+            ("called", "left"),
         ):
             totals.add_column(col, justify=just)  # type: ignore[arg-type]
         for p in parties:
             t = src["totals"][p]
             share = "" if t["share"] is None else f"{t['share']:.2%}"
-            totals.add_row(Text(p), _num(t["votes"]), share, str(t["seats"]))
+            called = t.get("called") or ""
+            totals.add_row(Text(p), _num(t["votes"]), share, str(t["seats"]), called)
         console.print(totals)
