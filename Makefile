@@ -6,8 +6,12 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+# The peer libraries (elex, clarify) that bench-peers times us against: their own venv, never
+# nightdesk's dependencies; pinned in benchmarks/peers-requirements.txt.
+PEERS_VENV ?= .venv-peers
+PEERS_REQ  := benchmarks/peers-requirements.txt
 
-.PHONY: demo test lint format bench clean help
+.PHONY: demo test lint format bench bench-peers peers-venv clean help
 
 help:
 	@echo "make demo   - install (if needed) and run the monitor on the built-in simulated night"
@@ -15,6 +19,7 @@ help:
 	@echo "make lint   - ruff check and format check"
 	@echo "make format - ruff format and autofix"
 	@echo "make bench  - run the benchmarks and print their numbers (BENCH_ARGS=--quick: shorter)"
+	@echo "make bench-peers - parse speed beside elex and clarify (builds $(PEERS_VENV) once)"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "nightdesk needs Python >= 3.11; set PYTHON=python3.11 or newer")'
@@ -52,9 +57,28 @@ format: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .
 
 # Numbers on stdout, progress on stderr; the terminal section needs a pty (Linux /proc).
+# The peers section runs when the peer venv can be built (it needs PyPI); else it says skipped.
 bench: $(VENV)/.installed-test
 	@$(COMPILE)
-	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+	-@$(MAKE) --no-print-directory peers-venv
+	NIGHTDESK_PEERS_VENV=$(PEERS_VENV) $(BIN)/python -m benchmarks $(BENCH_ARGS)
+
+bench-peers: $(VENV)/.installed-test $(PEERS_VENV)/.installed
+	@$(COMPILE)
+	$(BIN)/python -m benchmarks.peers --venv $(PEERS_VENV)
+
+peers-venv: $(PEERS_VENV)/.installed
+
+# --no-deps: every runtime dependency is pinned in the file (elex's own pins do not install on
+# Python 3.11). The stamp is written last, so a half-built venv is rebuilt and never timed.
+$(PEERS_VENV)/.installed: $(PEERS_REQ)
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "the peer venv needs Python >= 3.11")'
+	rm -rf $(PEERS_VENV)
+	$(PYTHON) -m venv $(PEERS_VENV)
+	$(PEERS_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(PEERS_VENV)/bin/python -m pip install --quiet --no-deps -r $(PEERS_REQ)
+	$(PEERS_VENV)/bin/python -c 'import elex.api, clarify'
+	@touch $@
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache build dist *.egg-info
+	rm -rf $(VENV) $(PEERS_VENV) .pytest_cache .ruff_cache build dist *.egg-info

@@ -119,16 +119,16 @@ class JsonColumn:
             raise Decline  # a whole number above 1: the careful path says why it is refused
         return values, missing
 
-    def labels(self) -> tuple[np.ndarray, list[str]]:
+    def labels(self, keep_spellings: bool = False) -> tuple[np.ndarray, list[str]]:
         if self.types <= {str, _NONE}:
-            return self._spans().labels()
+            return self._spans().labels(keep_spellings)
         if not self.types <= {str, int, _NONE} or self.document.has_negative_zero:
             raise Decline  # a float's text, a boolean or an object is for the careful path
         cells = np.array(self.values, dtype=object)
         kinds = np.fromiter(map(type, self.values), dtype=object, count=len(self.values))
         numbers = np.equal(kinds, int)
         cells[numbers] = list(map(str, cells[numbers].tolist()))  # 10 → "10", its own text
-        return JsonColumn(cells.tolist(), self.document).labels()
+        return JsonColumn(cells.tolist(), self.document).labels(keep_spellings)
 
 
 def _rows(document: Any, records: str | None) -> list[Any]:

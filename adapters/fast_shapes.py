@@ -30,8 +30,8 @@ def _text_index(labels: list[str], name: str | None = None) -> pd.Index:
     return pd.Index(labels, name=name, dtype=_TEXT)
 
 
-def _ids(column: Column) -> tuple[np.ndarray, list[str]]:
-    codes, ids = column.labels()
+def _ids(column: Column, keep_spellings: bool = False) -> tuple[np.ndarray, list[str]]:
+    codes, ids = column.labels(keep_spellings)
     if (codes < 0).any():
         raise Decline  # an empty id
     return codes, ids
@@ -93,7 +93,7 @@ def long_tables(table: FastTable, columns: ColumnMap) -> tuple[pd.DataFrame, pd.
     check_mapping(table.names, columns)
     assert columns.party is not None and columns.votes is not None
     unit_codes, unit_ids = _ids(table.column(columns.unit))
-    party_codes, party_ids = _ids(table.column(columns.party))
+    party_codes, party_ids = _ids(table.column(columns.party), keep_spellings=True)
     shape = (len(unit_ids), len(party_ids))
     cells = unit_codes * shape[1] + party_codes
     counts, not_given = table.column(columns.votes).whole(MAX_COUNT)

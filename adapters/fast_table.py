@@ -33,8 +33,11 @@ class Column(Protocol):
         """float64 fractions from 0 to 1 and the not-given mask."""
         ...
 
-    def labels(self) -> tuple[np.ndarray, list[str]]:
-        """Codes (``-1`` = not given) into stripped labels listed first seen first."""
+    def labels(self, keep_spellings: bool = False) -> tuple[np.ndarray, list[str]]:
+        """Codes (``-1`` = not given) into stripped labels listed first seen first.
+
+        ``keep_spellings``: decline where stripping would make two texts one (the careful
+        reader keeps such spellings apart: :func:`adapters.table_values.read_ids`)."""
         ...
 
 
@@ -51,6 +54,8 @@ def check_mapping(names: list[str], columns: ColumnMap) -> None:
     """Decline any mapping the careful path would refuse (it says why)."""
     if set(columns.optional) - set(OPTIONAL_COLUMNS):
         raise Decline
+    if columns.race or columns.parent_path or columns.vote_types:
+        raise Decline  # several races, unit paths, vote types: adapters.race_tables
     if columns.is_wide == bool(columns.party or columns.votes):
         raise Decline
     if not columns.is_wide and not (columns.party and columns.votes):

@@ -85,5 +85,5 @@ class Scalars:
     def fraction(self) -> tuple[np.ndarray, np.ndarray]:
         return self._checked().fraction()
 
-    def labels(self) -> tuple[np.ndarray, list[str]]:
-        return self._checked().labels()
+    def labels(self, keep_spellings: bool = False) -> tuple[np.ndarray, list[str]]:
+        return self._checked().labels(keep_spellings)

@@ -260,8 +260,10 @@ class Spans:
             raise Decline
         return values
 
-    def labels(self) -> tuple[np.ndarray, list[str]]:
-        """Stripped text: codes (``-1`` = missing or blank) and the labels, first seen first."""
+    def labels(self, keep_spellings: bool = False) -> tuple[np.ndarray, list[str]]:
+        """Stripped text: codes (``-1`` = missing or blank) and the labels, first seen first.
+
+        ``keep_spellings``: decline where stripping makes two texts one ("X " and "X")."""
         codes, _, words = self.distinct()
         raw = words.view(f"S{words.shape[1] * 8}").ravel().tolist()
         texts = json_strings(raw) if self.escaped else list(map(bytes.decode, raw))
@@ -270,6 +272,10 @@ class Spans:
         unique = not self.escaped or len(set(texts)) == len(texts)  # "é" and "\\u00e9"
         if stripped == texts and "" not in texts and not missing and unique:
             return codes, texts
+        if keep_spellings:
+            given = {text for text, bare in zip(texts, stripped, strict=True) if bare}
+            if len({bare for bare in stripped if bare}) < len(given):
+                raise Decline
         if missing:
             codes = np.where(self.missing, -1, codes)
         return relabel(codes, stripped)

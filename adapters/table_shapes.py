@@ -30,7 +30,7 @@ from nightdesk.formats import OPTIONAL_COLUMNS, ColumnMap
 _LISTED_COLUMNS = 30
 
 
-def _rule(role: str) -> CellRule:
+def rule_for(role: str) -> CellRule:
     if role in ("name", "parent"):
         return LABEL
     if role == "reporting":
@@ -42,6 +42,15 @@ def _column_list(columns: Sequence[str]) -> str:
     names = ", ".join(map(str, columns[:_LISTED_COLUMNS]))
     extra = len(columns) - _LISTED_COLUMNS
     return f"{names} … and {extra} more" if extra > 0 else names
+
+
+def mapped_columns(columns: ColumnMap) -> list[tuple[str, str]]:
+    """(role, column) for every column the mapping names, wide party columns aside."""
+    wanted = list(columns.mapped().items())
+    wanted += [("race", name) for name in columns.race]
+    wanted += [("parent", name) for name in columns.parent_path]
+    wanted += [(f"vote type {kind!r}", name) for kind, name in columns.vote_types]
+    return wanted
 
 
 def check_mapping(table: TextTable, columns: ColumnMap) -> None:
@@ -57,13 +66,17 @@ def check_mapping(table: TextTable, columns: ColumnMap) -> None:
             "the columns mapping sets both parties (a wide table) and party/votes "
             "(a long table); set one or the other"
         )
-    if not columns.is_wide and not (columns.party and columns.votes):
+    if columns.is_wide and columns.vote_types:
+        raise table.error(
+            "vote types need a long table (party and votes): a wide table has one column per party"
+        )
+    if not columns.is_wide and not (columns.party and (columns.votes or columns.vote_types)):
         raise table.error(
             "the columns mapping needs party and votes (a long table, one row per unit and "
             "party) or parties (a wide table, one column per party)"
         )
     present = list(table.frame.columns)
-    wanted = list(columns.mapped().items())
+    wanted = mapped_columns(columns)
     if isinstance(columns.parties, tuple):
         wanted += [("party", name) for name in columns.parties]
     for role, name in wanted:
@@ -90,7 +103,7 @@ def _renamed_hint(name: str, present: list[str], mapped: set[str]) -> str:
     return f"; was it renamed to {close[0]!r}?" if close else ""
 
 
-def _duplicate_rows(keys: np.ndarray) -> tuple[int, int] | None:
+def duplicate_rows(keys: np.ndarray) -> tuple[int, int] | None:
     """The first row repeating an earlier row's key, and that earlier row (0-based)."""
     repeats = pd.Series(keys).duplicated().to_numpy()
     if not repeats.any():
@@ -99,9 +112,9 @@ def _duplicate_rows(keys: np.ndarray) -> tuple[int, int] | None:
     return int((keys == keys[later]).argmax()), later
 
 
-def _party_columns(table: TextTable, columns: ColumnMap) -> list[str]:
+def party_columns(table: TextTable, columns: ColumnMap) -> list[str]:
     if columns.parties == "*":
-        mapped = set(columns.mapped().values())
+        mapped = {name for _, name in mapped_columns(columns)}
         chosen = [c for c in table.frame.columns if c not in mapped]
         if not chosen:
             raise table.error(
@@ -115,7 +128,7 @@ def _party_columns(table: TextTable, columns: ColumnMap) -> list[str]:
     return chosen
 
 
-def _party_ids(table: TextTable, names: list[str]) -> list[str]:
+def party_ids(table: TextTable, names: list[str]) -> list[str]:
     ids = [str(name).strip() for name in names]
     for k, party in enumerate(ids):
         if not party:
@@ -131,7 +144,7 @@ def _party_ids(table: TextTable, names: list[str]) -> list[str]:
 def wide_tables(table: TextTable, columns: ColumnMap) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Votes and unit figures from a table with one row per unit and a column per party."""
     units = read_ids(table, columns.unit, "unit")
-    twice = _duplicate_rows(units.to_numpy(dtype=object))
+    twice = duplicate_rows(units.to_numpy(dtype=object))
     if twice is not None:
         first, later = twice
         raise table.error(
@@ -140,8 +153,8 @@ def wide_tables(table: TextTable, columns: ColumnMap) -> tuple[pd.DataFrame, pd.
             row=later,
         )
     index = pd.Index(units, name="unit")
-    names = _party_columns(table, columns)
-    parties = _party_ids(table, names)
+    names = party_columns(table, columns)
+    parties = party_ids(table, names)
     counts = read_columns(table, names, VOTES)
     votes = pd.DataFrame(
         {party: values.array for party, values in zip(parties, counts, strict=True)},
@@ -150,7 +163,7 @@ def wide_tables(table: TextTable, columns: ColumnMap) -> tuple[pd.DataFrame, pd.
     )
     figures = pd.DataFrame(
         {
-            role: read_column(table, name, _rule(role)).array
+            role: read_column(table, name, rule_for(role)).array
             for role, name in columns.optional.items()
         },
         index=index,
@@ -181,7 +194,7 @@ def _long_votes(
     )
 
 
-def _per_unit(
+def per_unit(
     table: TextTable,
     column: str,
     role: str,
@@ -215,10 +228,10 @@ def long_tables(table: TextTable, columns: ColumnMap) -> tuple[pd.DataFrame, pd.
     """Votes and unit figures from a table with one row per unit and party."""
     assert columns.party is not None and columns.votes is not None  # check_mapping saw to it
     units = read_ids(table, columns.unit, "unit")
-    parties = read_ids(table, columns.party, "party")
+    parties = read_ids(table, columns.party, "party", keep_spellings=True)
     unit_codes, unit_ids = pd.factorize(units)
     party_codes, party_ids = pd.factorize(parties)
-    twice = _duplicate_rows(unit_codes.astype(np.int64) * len(party_ids) + party_codes)
+    twice = duplicate_rows(unit_codes.astype(np.int64) * len(party_ids) + party_codes)
     if twice is not None:
         first, later = twice
         raise table.error(
@@ -231,6 +244,6 @@ def long_tables(table: TextTable, columns: ColumnMap) -> tuple[pd.DataFrame, pd.
     votes = _long_votes(unit_codes, party_codes, counts, index, party_ids.astype(str))
     figures = pd.DataFrame(index=index)
     for role, name in columns.optional.items():
-        values = read_column(table, name, _rule(role))
-        figures[role] = _per_unit(table, name, role, values, unit_codes, units, len(index)).array
+        values = read_column(table, name, rule_for(role))
+        figures[role] = per_unit(table, name, role, values, unit_codes, units, len(index)).array
     return votes, figures

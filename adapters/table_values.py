@@ -59,12 +59,27 @@ class TextTable:
     frame: pd.DataFrame
     source: str
     where: Callable[[int], str]
+    #: For a :meth:`subset`: each row's position in the whole table (errors count those).
+    origin: np.ndarray | None = None
 
     def error(self, reason: str, *, row: int | None = None, column: str | None = None) -> FeedError:
         """A FeedError about data row ``row`` (0-based position), with its place in the body."""
         if row is None:
             return FeedError(reason, source=self.source, column=column)
-        return FeedError(reason, source=self.source, row=row + 1, column=column)
+        at = row if self.origin is None else int(self.origin[row])
+        return FeedError(reason, source=self.source, row=at + 1, column=column)
+
+    def subset(self, rows: np.ndarray) -> TextTable:
+        """The rows at these positions (one race's, say); errors still name the body's rows."""
+        if len(rows) == len(self.frame) and bool((rows == np.arange(len(rows))).all()):
+            return self
+        where = self.where
+        return TextTable(
+            frame=self.frame.take(rows).reset_index(drop=True),
+            source=self.source,
+            where=lambda row: where(int(rows[row])),
+            origin=rows if self.origin is None else self.origin[rows],
+        )
 
     def cell_error(self, row: int, column: str, problem: str, expected: str) -> FeedError:
         """The error for one bad cell: what is wrong, where, and what was expected."""
@@ -247,11 +262,56 @@ def read_columns(table: TextTable, columns: Sequence[str], rule: CellRule) -> li
     return [values for values, _ in read]
 
 
-def read_ids(table: TextTable, column: str, what: str) -> pd.Series:
-    """Ids (unit or party) as stripped text; an empty id is an error, never a blank unit."""
-    ids, _ = read_cells(table, column, CellRule("text", f"a {what} id", _labels))
+def read_ids(
+    table: TextTable,
+    column: str,
+    what: str,
+    *,
+    keep_spellings: bool = False,
+    groups: np.ndarray | None = None,
+) -> pd.Series:
+    """Ids (unit or party) as stripped text; an empty id is an error, never a blank unit.
+
+    ``keep_spellings``: ids that differ only in surrounding spaces ("Warnock " and
+    "Warnock") stay apart, as the feed spelled them, so that no two spellings are merged
+    unseen (the feed checks report them); an id spelled one way only is still stripped.
+    ``groups`` (a code per row, such as its race): only spellings within one group count.
+    """
+    rule = CellRule("text", f"a {what} id", _labels)
+    if keep_spellings:
+        ids = _spelled_ids(table, column, rule, groups)
+    else:
+        ids, _ = read_cells(table, column, rule)
     missing = ids.isna().to_numpy()
     if missing.any():
         row = int(missing.argmax())
         raise table.cell_error(row, column, f"the {what} id is empty", f"a {what} id")
     return ids
+
+
+def _spelled_ids(
+    table: TextTable, column: str, rule: CellRule, groups: np.ndarray | None
+) -> pd.Series:
+    """Ids stripped unless stripping would make two of the feed's spellings one (within a
+    group)."""
+    codes, distinct = pd.factorize(_checked_cells(table, column, rule), use_na_sentinel=True)
+    raw = pd.Series(np.asarray(distinct, dtype=object), dtype="string")
+    stripped = raw.str.strip()
+    bare = pd.factorize(stripped)[0]
+    blank = (stripped == "").to_numpy(dtype=bool, na_value=True)
+    stripped_values, _ = rule.convert(stripped)
+    ids = pd.Series(stripped_values.array.take(codes, allow_fill=True))
+    if groups is None:
+        groups = np.zeros(len(codes), dtype=np.int64)
+    spelt = pd.DataFrame({"group": groups, "raw": codes}).drop_duplicates()
+    spelt = spelt[spelt["raw"] >= 0]
+    spelt = spelt[~blank[spelt["raw"].to_numpy()]]
+    spelt["bare"] = bare[spelt["raw"].to_numpy()]
+    clash = spelt[spelt.duplicated(["group", "bare"], keep=False)]
+    if clash.empty:
+        return ids
+    rows = pd.MultiIndex.from_arrays([groups, codes]).isin(
+        pd.MultiIndex.from_frame(clash[["group", "raw"]])
+    )
+    kept = raw.array.take(codes[rows])
+    return ids.where(~pd.Series(rows, index=ids.index), pd.Series(kept, index=ids.index[rows]))

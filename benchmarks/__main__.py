@@ -1,7 +1,9 @@
 """``make bench``: every benchmark in one invocation, numbers on stdout, progress on stderr.
 
 1. the engine's pipeline (``benchmarks.engine``): parse, compare, allocate seats;
-2. parsing the feeds (``benchmarks.parsing``);
+2. parsing the feeds (``benchmarks.parsing``), then the same beside the peer libraries elex and
+   clarify on real feed files (``benchmarks.peers``; skipped while their venv, which
+   ``make bench`` builds when it can, is absent);
 3. the history store (``benchmarks.store``): record and rebuild times, bytes per snapshot;
 4. the terminal (``benchmarks.terminal``): bytes, CPU, latency, memory and launch time of the
    real app (history store included) in a pseudo-terminal, beside a stock ``DataTable``
@@ -10,8 +12,8 @@
 
 ``python -m benchmarks [--quick] [--polls N]``: the options go to the terminal section
 (``--quick``: fewer runs and 50 polls at 20,000 units instead of 1,000; the soak then does
-2,000 polls). A section that fails says so and the others still run; the exit status is
-then 1.
+2,000 polls and the peers 3 runs per side). A section that fails says so and the others still
+run; the exit status is then 1.
 """
 
 from __future__ import annotations
@@ -46,11 +48,14 @@ def run(argv: Sequence[str]) -> int:
     start = time.monotonic()
     soak_dir = tempfile.TemporaryDirectory(prefix="nightdesk-soak-")
     soak = ["--store", f"{soak_dir.name}/soak.sqlite"]
+    peers: list[str] = []
     if "--quick" in argv:
         soak += ["--polls", "2000"]
+        peers += ["--runs", "3"]
     for title, module, args in (
         ("engine", "benchmarks.engine", ()),
         ("parsing", "benchmarks.parsing", ()),
+        ("peers", "benchmarks.peers", (peers,)),
         ("store", "benchmarks.store", ([],)),
         ("terminal", "benchmarks.terminal", (list(argv),)),
         ("soak", "benchmarks.soak", (soak,)),

@@ -23,27 +23,44 @@ The rules (``valid`` includes blank ballots, as design.md defines it):
   Units with no ``valid`` figure, or no party reported, are not checked.
 - ``over_100``: reporting above 1 (100 %). The model keeps such a figure so it can be
   flagged; negative or non-finite reporting is still refused as a feed error.
+- ``spelling``: two party (candidate) ids that look like one name spelled two ways —
+  "Raphael Warnock", "RAPHAEL WARNOCK", "Raphael Warnock (I) (Dem)", "Warnock " — once case,
+  accents, punctuation, spacing and notes in parentheses are set aside, used by different
+  units (counties that spell a name their own way). Nothing is merged: each spelling keeps
+  its own votes, and every unit that reports a spelling other than the most used one is
+  flagged, so the desk sees why a candidate's total looks short. A group whose spellings
+  never appear apart (both in every unit that has either) is two candidates, not one.
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
 import weakref
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 import pandas as pd
 
+from nightdesk import hierarchy
 from nightdesk.model import UNIT_COLUMNS, UNIT_COUNTS, Snapshot, column_arrays
 
 #: The check ids, in the order of the rows of :attr:`Findings.flags`.
-CHECKS: tuple[str, ...] = ("over_registered", "over_valid", "short_of_valid", "over_100")
+CHECKS: tuple[str, ...] = (
+    "over_registered",
+    "over_valid",
+    "short_of_valid",
+    "over_100",
+    "spelling",
+)
 #: Each check in a few words (the province screen's heading, the "cleared" line).
 TITLES: dict[str, str] = {
     "over_registered": "more ballots than registered voters",
     "over_valid": "party votes above valid votes",
     "short_of_valid": "party votes short of valid votes",
     "over_100": "reporting above 100%",
+    "spelling": "one name spelled two ways",
 }
 _COLUMN = {name: i for i, name in enumerate(UNIT_COUNTS)}
 _FINDING_COLUMNS = pd.Index(["unit", "check", "message"])
@@ -62,6 +79,36 @@ class Finding:
         return TITLES[self.check]
 
 
+_WAYS = {2: "two", 3: "three", 4: "four"}
+
+
+def _units(n: int) -> str:
+    return f"{n:,} unit" if n == 1 else f"{n:,} units"
+
+
+@dataclass(frozen=True)
+class _Spellings:
+    """Party ids that look like one name: per group, the most used spelling's position and
+    the others'; which units report each party; and how many report each."""
+
+    parties: tuple[str, ...]
+    groups: tuple[tuple[int, tuple[int, ...]], ...]
+    missing: np.ndarray  # bool units × parties: the snapshot's own (read-only) array
+    users: np.ndarray  # int64 per party: units at the bottom of the tree reporting it
+
+    def message(self, pos: int) -> str:
+        said = []
+        for main, others in self.groups:
+            here = [k for k in others if not self.missing[pos, k]]
+            if not here:
+                continue
+            spelt = [f"{self.parties[k]!r} ({_units(int(self.users[k]))})" for k in (main, *here)]
+            listed = f"{', '.join(spelt[:-1])} and {spelt[-1]}"
+            ways = _WAYS.get(len(spelt), str(len(spelt)))
+            said.append(f"candidates {listed} look like one name spelled {ways} ways")
+        return "; ".join(said)
+
+
 @dataclass(frozen=True)
 class _Figures:
     """What the messages are made from: the snapshot's own read-only arrays (never the
@@ -71,6 +118,7 @@ class _Figures:
     figures: np.ndarray  # int64 units × UNIT_COUNTS, <NA> as 0
     unknown: np.ndarray  # bool units × UNIT_COUNTS
     reporting: np.ndarray  # float64 (read only where given)
+    spellings: _Spellings | None = None
 
     def get(self, name: str, pos: int) -> int:
         return int(self.figures[pos, _COLUMN[name]])
@@ -209,9 +257,69 @@ def check(snapshot: Snapshot) -> Findings:
     if not reporting._mask.all():
         np.greater(reporting._data, 1.0, out=flags[3])
         flags[3] &= given("reporting")
+    spellings = None
+    groups = look_alike(tuple(snapshot.votes.columns))
+    if groups:
+        spellings = _spellings(snapshot, groups, flags[4])
     flags.flags.writeable = False
     figures, unknown = snapshot.figure_arrays()
-    return Findings(snapshot.votes.index, flags, _Figures(sums, figures, unknown, reporting._data))
+    return Findings(
+        snapshot.votes.index,
+        flags,
+        _Figures(sums, figures, unknown, reporting._data, spellings),
+    )
+
+
+# --- spelling ---------------------------------------------------------------------------------
+
+_NOTES = re.compile(r"\([^)]*\)?")  # "(I)", "(Dem)", and an unclosed "(Dem"
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def spelling_key(name: str) -> str:
+    """What is left of a name once case, accents, punctuation, spacing and notes in
+    parentheses are set aside ("Raphael Warnock (I) (Dem)" → "raphael warnock"); a name
+    that is only a note keeps its words ("(Dem" → "dem")."""
+    folded = unicodedata.normalize("NFKD", name.casefold())
+    folded = "".join(c for c in folded if not unicodedata.combining(c))
+    bare = _NOT_WORD.sub(" ", _NOTES.sub(" ", folded)).strip()
+    return bare or _NOT_WORD.sub(" ", folded).strip()
+
+
+@lru_cache(maxsize=512)
+def look_alike(parties: tuple[str, ...]) -> tuple[tuple[int, ...], ...]:
+    """Groups of party positions whose ids have one :func:`spelling_key` (at least two).
+    Cached: a source names the same parties poll after poll."""
+    found: dict[str, list[int]] = {}
+    for k, party in enumerate(parties):
+        key = spelling_key(str(party))
+        if key:
+            found.setdefault(key, []).append(k)
+    return tuple(tuple(group) for group in found.values() if len(group) > 1)
+
+
+def _spellings(
+    snapshot: Snapshot, groups: tuple[tuple[int, ...], ...], flags: np.ndarray
+) -> _Spellings | None:
+    """Flag (in ``flags``) the units reporting a spelling other than its group's most used,
+    for groups whose spellings appear apart. Only the groups' columns are read."""
+    _, missing = snapshot.vote_arrays()
+    leaves = None if hierarchy.is_flat(snapshot) else ~hierarchy.has_children(snapshot)
+    users = np.zeros(missing.shape[1], dtype=np.int64)
+    kept: list[tuple[int, tuple[int, ...]]] = []
+    for group in groups:
+        members = list(group)
+        given = ~missing[:, members]
+        users[members] = (given if leaves is None else given[leaves]).sum(axis=0)
+        first = int(np.argmax(users[members]))  # the first of the most used
+        others = np.delete(given, first, axis=1).any(axis=1)
+        if not (others & ~given[:, first]).any():
+            continue  # never apart: different candidates with alike names
+        kept.append((members[first], tuple(k for j, k in enumerate(members) if j != first)))
+        flags |= others
+    if not kept:
+        return None
+    return _Spellings(tuple(map(str, snapshot.votes.columns)), tuple(kept), missing, users)
 
 
 # --- messages: one line each, with the numbers -----------------------------------------------
@@ -252,11 +360,17 @@ def _reporting_message(f: _Figures, pos: int) -> str:
     return f"reporting {float(f.reporting[pos]) * 100:.10g}% (above 100%)"
 
 
+def _spelling_message(f: _Figures, pos: int) -> str:
+    assert f.spellings is not None
+    return f.spellings.message(pos)
+
+
 _MESSAGES = {
     "over_registered": _ballots_message,
     "over_valid": _valid_message,
     "short_of_valid": _valid_message,
     "over_100": _reporting_message,
+    "spelling": _spelling_message,
 }
 
 # --- one run per snapshot ---------------------------------------------------------------------

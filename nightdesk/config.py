@@ -451,12 +451,40 @@ class _Reader:
         return float(value)
 
     def columns(self, t: tuple[Any, ...], data: Mapping[str, Any]) -> ColumnMap:
-        allowed = ["unit", "party", "votes", "parties", *OPTIONAL_COLUMNS]
+        """``[sources.columns]``. Besides unit, party/votes or parties and the unit figures:
+
+        - ``race = "office"`` or ``["office", "district"]``: a race per distinct value(s);
+          the source's ``races = [...]`` (a format option) picks some by name.
+        - ``parent = "county"``: the parent's id; ``parent = ["state", "county"]``: the path
+          above the unit, outermost first (unit ids become "GA/Fulton/1B").
+        - ``votes = [...]`` (vote-type columns) or ``{ "Election Day" = "column", ... }``:
+          the votes are their sum and the split is kept; ``votes = "total"`` with
+          ``vote_types = [...]`` or ``{...}``: the feed's total, checked against the split.
+        """
+        allowed = ["unit", "party", "votes", "parties", "race", "vote_types", *OPTIONAL_COLUMNS]
         self.table(data, t, allowed)
         col = "a column name as a string"
         unit = self.get(data, t, "unit", (str,), "the name of the column holding the unit id")
         party = self.get(data, t, "party", (str,), col, None)
-        votes = self.get(data, t, "votes", (str,), col, None)
+        votes_raw = self.get(data, t, "votes", (str, list, dict), VOTES_EXPECTED, None)
+        votes: str | None = votes_raw if isinstance(votes_raw, str) else None
+        vote_types = (
+            self._vote_types(t, "votes", votes_raw) if isinstance(votes_raw, list | dict) else ()
+        )
+        if "vote_types" in data:
+            types_raw = self.get(data, t, "vote_types", (list, dict), VOTE_TYPES_EXPECTED)
+            if votes_raw is None or vote_types:
+                raise self.error(
+                    t,
+                    "vote_types",
+                    "vote_types goes with votes = the column of the total; without a total "
+                    'column, list the vote types as votes = ["election_day", ...] instead',
+                )
+            vote_types = self._vote_types(t, "vote_types", types_raw)
+            if votes in {column for _, column in vote_types}:
+                raise self.error(
+                    t, "vote_types", f"{votes!r} is the total (votes) and cannot be a vote type"
+                )
         parties_raw = self.get(
             data, t, "parties", (list, str), 'a list of party columns, or "*"', None
         )
@@ -476,13 +504,13 @@ class _Reader:
                 if len(set(parties_raw)) != len(parties_raw):
                     raise self.error(t, "parties", "a party column is listed twice")
                 parties = tuple(parties_raw)
-            if party is not None or votes is not None:
+            if party is not None or votes_raw is not None:
                 raise self.error(
                     t,
                     "parties",
                     "a table is either long (party and votes) or wide (parties), not both",
                 )
-        elif party is None or votes is None:
+        elif party is None or votes_raw is None:
             missing = "party" if party is None else "votes"
             raise self.error(
                 t,
@@ -490,11 +518,101 @@ class _Reader:
                 "missing required key: a long table needs both party and votes columns "
                 "(or give parties = [...] for a wide table)",
             )
-        optional = {k: self.get(data, t, k, (str,), col) for k in OPTIONAL_COLUMNS if k in data}
+        race = self._column_names(
+            data, t, "race", "a column name, or a list of them (the race is their values joined)"
+        )
+        parent_path: tuple[str, ...] = ()
+        if isinstance(data.get("parent"), list):
+            parent_path = self._column_names(
+                data, t, "parent", "a column name, or a list of them outermost first"
+            )
+        for key, names in (("parent", parent_path), ("race", race)):
+            if unit in names or (party is not None and party in names):
+                used = unit if unit in names else party
+                raise self.error(t, key, f"{used!r} is the unit or party column; it cannot be here")
+        optional = {
+            k: self.get(data, t, k, (str,), col)
+            for k in OPTIONAL_COLUMNS
+            if k in data and not (k == "parent" and parent_path)
+        }
         return ColumnMap(
             unit=unit,
             party=party,
             votes=votes,
             parties=parties,
             optional=optional,  # type: ignore[arg-type]
+            race=race,
+            parent_path=parent_path,
+            vote_types=vote_types,
         )
+
+    def _column_names(
+        self, data: Mapping[str, Any], t: tuple[Any, ...], key: str, expected: str
+    ) -> tuple[str, ...]:
+        """A column name or a list of them, as a tuple (empty when the key is absent)."""
+        value = self.get(data, t, key, (str, list), expected, None)
+        if value is None:
+            return ()
+        names = [value] if isinstance(value, str) else value
+        if not names or not all(isinstance(x, str) and x.strip() for x in names):
+            raise self.error(t, key, f"expected {expected}: non-empty column names")
+        if len(set(names)) != len(names):
+            raise self.error(t, key, "a column is listed twice")
+        return tuple(names)
+
+    def _vote_types(
+        self, t: tuple[Any, ...], key: str, value: list[Any] | dict[str, Any]
+    ) -> tuple[tuple[str, str], ...]:
+        """Vote-type columns as (name, column) pairs: a list (names made from the columns')
+        or a table of name = column."""
+        if isinstance(value, list):
+            if not value or not all(isinstance(x, str) and x.strip() for x in value):
+                raise self.error(t, key, "expected a non-empty list of column names (strings)")
+            pairs = [(vote_type_name(x), x) for x in value]
+        else:
+            if not value:
+                raise self.error(t, key, "expected at least one vote type = column")
+            for name, column in value.items():
+                if not isinstance(column, str) or not column.strip() or not name.strip():
+                    raise self.error(
+                        (*t, key), name, f"expected a column name as a string, got {column!r}"
+                    )
+            pairs = [(name.strip(), column) for name, column in value.items()]
+        columns = [column for _, column in pairs]
+        if len(set(columns)) != len(columns):
+            raise self.error(t, key, "a vote-type column is listed twice")
+        names = [name for name, _ in pairs]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise self.error(
+                t,
+                key,
+                f"two columns make the vote type name {twice[0]!r}; name them with a table: "
+                f'{key} = {{ "Election Day" = "column", ... }}',
+            )
+        return tuple(pairs)
+
+
+#: What ``votes`` in ``[sources.columns]`` may be.
+VOTES_EXPECTED = (
+    "the column of the votes, or the vote-type columns whose sum is the votes: a list of "
+    'column names or a table such as { "Election Day" = "election_day_votes" }'
+)
+VOTE_TYPES_EXPECTED = (
+    'a list of vote-type columns, or a table such as { "Election Day" = "election_day_votes" }'
+)
+_SMALL_WORDS = frozenset({"a", "an", "and", "at", "by", "for", "in", "of", "on", "or", "the", "to"})
+
+
+def vote_type_name(column: str) -> str:
+    """A vote type's name from its column's: "absentee_by_mail_votes" → "Absentee by Mail"."""
+    words = [w for w in re.split(r"[\s_\-]+", column.strip()) if w]
+    if len(words) > 1 and words[-1].lower() in ("votes", "vote"):
+        words = words[:-1]
+    named = [
+        w
+        if w.isupper() and len(w) > 1
+        else (w.lower() if k and w.lower() in _SMALL_WORDS else w.capitalize())
+        for k, w in enumerate(words)
+    ]
+    return " ".join(named) or column

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import errno
 import os
+import re
 import socket
 import ssl
+from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -19,8 +22,10 @@ from pathlib import Path
 
 import httpx
 
+from nightdesk import formats
 from nightdesk.config import SourceConfig
-from nightdesk.errors import FetchError
+from nightdesk.errors import ConfigError, FetchError
+from nightdesk.partial import origin
 
 USER_AGENT = "nightdesk (election-night results monitor)"
 
@@ -77,18 +82,64 @@ def new_client(verify: Path | None = None) -> httpx.AsyncClient:
     )
 
 
+class StatusError(FetchError):
+    """The server answered with an HTTP error status (``status``): 4xx or 5xx."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        source: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.status = status
+        super().__init__(message, source=source, retry_after=retry_after)
+
+
+#: What an HTTP header value may hold (visible ASCII, inner spaces and tabs).
+_HEADER_VALUE = re.compile(r"[\x21-\x7e](?:[\x20-\x7e\t]*[\x21-\x7e])?")
+
+
 def _secret(source: SourceConfig, var: str, what: str) -> str:
-    """A value from the environment; the error names the variable, never a value."""
+    """A value from the environment; the error names the variable, never a value.
+
+    Spaces and line ends around it are dropped (a key pasted from a file keeps its newline);
+    a value that still cannot be a header is refused here, because the HTTP library's own
+    error would quote it.
+    """
     value = os.environ.get(var)
     if value is None:
         raise FetchError(f"environment variable {var} (for {what}) is not set", source=source.name)
+    value = value.strip()
+    if not _HEADER_VALUE.fullmatch(value):
+        raise FetchError(
+            f"environment variable {var} (for {what}) is empty or holds characters a header "
+            "cannot carry (control characters or non-ASCII)",
+            source=source.name,
+        )
     return value
+
+
+def _env_headers(source: SourceConfig) -> dict[str, str]:
+    """Header → environment variable: the source's ``headers_env``, and the secret headers its
+    format asks for (AP's key), which ``headers_env`` may override."""
+    wanted = dict(source.headers_env)
+    try:
+        fmt = formats.load(source.format)
+    except ConfigError:
+        return wanted
+    given = {h.lower() for h in wanted}
+    for header, var in formats.env_headers(fmt, source.options, source.url).items():
+        if header.lower() not in given:
+            wanted[header] = var
+    return wanted
 
 
 def _auth_headers(source: SourceConfig) -> dict[str, str]:
     headers = {
         header: _secret(source, var, f"header {header!r}")
-        for header, var in source.headers_env.items()
+        for header, var in _env_headers(source).items()
     }
     if source.bearer_env:
         headers["authorization"] = "Bearer " + _secret(source, source.bearer_env, "the token")
@@ -118,6 +169,62 @@ async def _fetch_http(
     client: httpx.AsyncClient, source: SourceConfig, validators: Validators
 ) -> Response:
     headers = _auth_headers(source)
+    secrets = [v for v in headers.values() if len(v) >= 4]
+    try:
+        return await _get(client, source, validators, headers)
+    except FetchError as exc:
+        # Belt and braces: no message may quote a secret, whatever a library put in it.
+        if any(secret in exc.reason for secret in secrets):
+            exc.reason = _scrub(exc.reason, secrets)
+            exc.args = (exc.describe(),)
+        raise
+
+
+def _scrub(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return text
+
+
+@contextlib.asynccontextmanager
+async def _stream(
+    client: httpx.AsyncClient,
+    url: str,
+    headers: dict[str, str],
+    timeout: httpx.Timeout,
+    secret: Collection[str],
+) -> AsyncIterator[httpx.Response]:
+    """``client.stream("GET", …)``; with secret headers, redirects are followed here so that
+    a redirect to another origin does not carry them (httpx drops only ``Authorization``)."""
+    if not secret or not client.follow_redirects:
+        async with client.stream("GET", url, headers=headers, timeout=timeout) as response:
+            yield response
+        return
+    home = origin(httpx.URL(url))
+    request = client.build_request("GET", url, headers=headers, timeout=timeout)
+    for _ in range(client.max_redirects + 1):
+        response = await client.send(request, stream=True, follow_redirects=False)
+        try:
+            following = response.next_request
+            if following is None:
+                yield response
+                return
+        finally:
+            await response.aclose()
+        if origin(following.url) != home:
+            for name in secret:
+                following.headers.pop(name, None)
+        request = following
+    raise httpx.TooManyRedirects("Exceeded maximum allowed redirects.", request=request)
+
+
+async def _get(
+    client: httpx.AsyncClient,
+    source: SourceConfig,
+    validators: Validators,
+    headers: dict[str, str],
+) -> Response:
+    secret = [h for h in headers if h.lower() != "authorization"]
     if validators.etag:
         headers["if-none-match"] = validators.etag
     if validators.last_modified:
@@ -127,9 +234,7 @@ async def _fetch_http(
     got = _Progress()
     try:
         async with asyncio.timeout(source.timeout):
-            async with client.stream(
-                "GET", source.url, headers=headers, timeout=timeout
-            ) as response:
+            async with _stream(client, source.url, headers, timeout, secret) as response:
                 got.answered = True
                 if response.status_code == 304:
                     return Response(
@@ -138,9 +243,10 @@ async def _fetch_http(
                 if response.status_code >= 400:
                     wait = retry_after(response.headers.get("retry-after"), datetime.now(UTC))
                     asked = f"; it asks to wait {wait:,.0f} s" if wait is not None else ""
-                    raise FetchError(
+                    raise StatusError(
                         f"HTTP {response.status_code} {response.reason_phrase} from {where}"
                         + asked,
+                        status=response.status_code,
                         source=source.name,
                         retry_after=wait,
                     )

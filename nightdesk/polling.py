@@ -19,12 +19,13 @@ from typing import TYPE_CHECKING, Literal
 
 import httpx
 
-from nightdesk import formats
+from nightdesk import formats, hierarchy, partial
 from nightdesk.config import Config, SourceConfig
-from nightdesk.errors import FeedError, FetchError
+from nightdesk.delta import Delta, compare
+from nightdesk.errors import ConfigError, FeedError, FetchError
 from nightdesk.fetch import Response, Validators, fetch, new_client
-from nightdesk.formats import ParseContext
-from nightdesk.model import Snapshot
+from nightdesk.formats import Page, ParseContext
+from nightdesk.model import Snapshot, printable_text
 from nightdesk.results import RaceResult, assess
 
 if TYPE_CHECKING:
@@ -41,6 +42,8 @@ MAX_BACKOFF = 300.0
 MAX_RETRY_AFTER = 900.0
 #: Seconds between publishing a new state and starting to store it (see ``Poller._store``).
 STORE_AFTER = 0.05
+#: Truncated pages (AP's ``isTruncated``) asked for back to back before the interval applies.
+MAX_MORE = 20
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,14 @@ class Poller:
         self._tasks: list[asyncio.Task[None]] = []
         self._validators: dict[str, Validators] = {}
         self._asked_wait: dict[str, float] = {}  # source → seconds its server asked us to wait
+        self._quota_wait: dict[str, float] = {}  # source → seconds to wait after "over quota"
+        # Incremental feeds (``nightdesk.partial``): the next URL to ask (same origin as the
+        # configured one; dropped on any failure, so the next poll asks the full feed), the
+        # races as last parsed (before the roll-up) to merge partial answers into, and the
+        # truncated pages read back to back.
+        self._next: dict[str, str] = {}
+        self._held: dict[str, dict[str, Snapshot]] = {}
+        self._more: dict[str, int] = {}
         self._wake: dict[str, asyncio.Event] = {}
         self._writes: set[asyncio.Future[list[int]]] = set()  # store writes in flight
         self.states: dict[str, SourceState] = {s.name: SourceState(s) for s in config.sources}
@@ -158,19 +169,24 @@ class Poller:
         state = self.states[source.name]
         now = self._clock()
         notice = None
+        # A followed next URL answers with what changed only; popped, so that any failure
+        # falls back to the configured URL (the full feed) next time.
+        follow = self._next.pop(source.name, None)
+        self._more[source.name] = self._more.get(source.name, 0) if follow else 0
         try:
             response = await fetch(
-                self.client_for(source), source, self._validators.get(source.name)
+                self.client_for(source),
+                replace(source, url=follow) if follow else source,
+                None if follow else self._validators.get(source.name),
             )
             try:
-                results, changed, response = await self._digest(source, state, response)
+                results, changed, response, notice = await self._digest(
+                    source, state, response, followed=follow is not None
+                )
             except OlderCopy as older:
                 results, changed, notice = state.results, False, str(older)
         except FeedError as exc:
-            new = self._failed(state, now, exc.describe(with_source=False))
-            wait = getattr(exc, "retry_after", None)
-            if wait is not None:
-                self._asked_wait[source.name] = min(wait, MAX_RETRY_AFTER)
+            new = self._failed(state, now, self._failure(source, exc))
         except Exception as exc:  # a bug must not stop the night: record it, keep polling
             log.exception("unexpected error polling %s", source.name)  # to the log file only
             new = self._failed(state, now, f"internal error: {type(exc).__name__}: {exc}")
@@ -197,7 +213,8 @@ class Poller:
         evidence = Evidence(
             source=state.source.name,
             url=display_url(state.source),
-            fetched_at=state.results[0].snapshot.fetched_at,
+            # The latest: a partial answer leaves some races as an earlier poll fetched them.
+            fetched_at=max(r.snapshot.fetched_at for r in state.results),
             status=response.status,
             etag=response.headers.get("etag"),
             last_modified=response.headers.get("last-modified"),
@@ -268,6 +285,26 @@ class Poller:
             )
         return dict(self.states)
 
+    def _failure(self, source: SourceConfig, exc: FeedError) -> str:
+        """The failure's one line; sets the wait the server asked for (Retry-After), or the
+        API's own wait after an "over quota" answer (the format's :class:`formats.Quota`)."""
+        wait = getattr(exc, "retry_after", None)
+        status = getattr(exc, "status", None)
+        quota = _quota(source)
+        if quota is not None and status in quota.statuses:
+            floor = min(wait, MAX_RETRY_AFTER) if wait is not None else 0.0
+            delay = max(self._rng.uniform(*quota.wait), floor)
+            self._quota_wait[source.name] = delay
+            low, high = quota.wait
+            what = f"HTTP {status}" if status != 403 else "HTTP 403; or the key is refused"
+            return (
+                f"over quota ({what}): next try in {delay:.0f} s "
+                f"(the API advises waiting {low:g}–{high:g} s)"
+            )
+        if wait is not None:
+            self._asked_wait[source.name] = min(wait, MAX_RETRY_AFTER)
+        return exc.describe(with_source=False)
+
     @staticmethod
     def _failed(state: SourceState, now: datetime, reason: str) -> SourceState:
         health = replace(
@@ -279,16 +316,24 @@ class Poller:
         return replace(state, health=health, changed=False, polls=state.polls + 1)
 
     async def _digest(
-        self, source: SourceConfig, state: SourceState, response: Response
-    ) -> tuple[tuple[RaceResult, ...], bool, Response]:
-        if response.not_modified and state.results:
-            return state.results, False, response
+        self, source: SourceConfig, state: SourceState, response: Response, *, followed: bool
+    ) -> tuple[tuple[RaceResult, ...], bool, Response, str | None]:
+        """The results a response gives, whether they changed, and a notice (or None).
+
+        ``followed``: the response answers a followed next URL: it holds only what changed,
+        and is merged into the races held (see :mod:`nightdesk.partial`).
+        """
+        if response.not_modified and (state.results or followed):
+            return state.results, False, response, None
         if response.not_modified:
             # A 304 with nothing stored (we restarted): ask again without validators.
             self._validators.pop(source.name, None)
             response = await fetch(self.client_for(source), source)
         if not response.body.strip():
             raise FeedError("empty response", source=source.name)
+        held = self._held.get(source.name) if followed else None
+        if followed and held is None:
+            raise FeedError("a partial answer with no full state to merge it into")
         fmt = formats.load(source.format)
         ctx = ParseContext(
             source=source.name,
@@ -298,18 +343,43 @@ class Poller:
             columns=source.columns,
             options=source.options,
             headers=response.headers,
+            partial=followed,
         )
         # The last results, not copies: each assess starts from its race's previous result.
         previous = {r.race_key: r for r in state.results}
-        results, changed = await asyncio.to_thread(
-            _parse_and_assess, fmt, response.body, ctx, previous, self.config
+        parsed = await asyncio.to_thread(
+            _read_and_assess, fmt, response.body, ctx, previous, self.config, held
         )
-        # Only remember validators once the body parsed (a bad body must be fetched again)
-        # and was not an older copy (OlderCopy skips this line).
-        self._validators[source.name] = response.validators
-        if not changed:
-            return state.results, False, response
-        return results, True, response
+        self._held[source.name] = parsed.held
+        if not followed:
+            # Only remember validators once the body parsed (a bad body must be fetched
+            # again) and was not an older copy (OlderCopy skips this line). A next URL's
+            # answer has none worth keeping: the next one is another URL.
+            self._validators[source.name] = response.validators
+        notice = self._follow(source, parsed.page)
+        if not parsed.changed:
+            return state.results, False, response, notice
+        return parsed.results, True, response, notice
+
+    def _follow(self, source: SourceConfig, page: Page) -> str | None:
+        """Remember the page's next URL if it may be followed; a notice when it may not."""
+        name = source.name
+        if page.next_url is None or not source.is_http:
+            self._more[name] = 0
+            return None
+        url = partial.resolve(page.next_url, source.url)
+        if url is None:
+            self._more[name] = 0
+            from nightdesk.store import display_url as without_secrets
+
+            shown = printable_text(without_secrets(page.next_url))[:120]
+            return (
+                f"the feed's next URL is on another host or scheme ({shown}): not followed "
+                "(the key goes nowhere else); the full feed is asked each time"
+            )
+        self._next[name] = url
+        self._more[name] = self._more.get(name, 0) + 1 if page.more else 0
+        return None
 
     def _publish(self, state: SourceState) -> None:
         for callback in list(self._callbacks):
@@ -321,8 +391,13 @@ class Poller:
         """Seconds until the next poll: the interval, or backoff with jitter after failures."""
         failures = self.states[source.name].health.failures
         asked = self._asked_wait.pop(source.name, 0.0)
+        quota_wait = self._quota_wait.pop(source.name, None)
         if not failures:
-            return source.interval
+            # A truncated page: the API asks for the rest at once (a bounded number of times).
+            more = self._more.get(source.name, 0)
+            return 0.0 if 0 < more <= MAX_MORE else source.interval
+        if quota_wait is not None:
+            return quota_wait
         growth = 2.0 ** min(failures - 1, 16)  # bounded: no overflow after a long outage
         delay = min(source.interval * growth, max(MAX_BACKOFF, source.interval))
         # The server's Retry-After is a floor: jitter may add to it, never take from it.
@@ -390,6 +465,17 @@ class Poller:
         await self.stop()
 
 
+@dataclass(frozen=True)
+class _Parsed:
+    """One body parsed and assessed: the results (empty when nothing changed), the races as
+    parsed (merged, for a partial answer) before the roll-up, and the page they came on."""
+
+    results: tuple[RaceResult, ...]
+    changed: bool
+    held: dict[str, Snapshot]
+    page: Page
+
+
 def _parse_and_assess(
     fmt: formats.Format,
     body: bytes,
@@ -397,28 +483,75 @@ def _parse_and_assess(
     previous: dict[str, RaceResult],
     config: Config,
 ) -> tuple[tuple[RaceResult, ...], bool]:
+    """A full body's results and whether they changed (:func:`_read_and_assess`)."""
+    parsed = _read_and_assess(fmt, body, ctx, previous, config)
+    return parsed.results, parsed.changed
+
+
+def _read_and_assess(
+    fmt: formats.Format,
+    body: bytes,
+    ctx: ParseContext,
+    previous: dict[str, RaceResult],
+    config: Config,
+    held: dict[str, Snapshot] | None = None,
+) -> _Parsed:
     """Parse and compute off the event loop; ``changed`` is false for identical counts.
 
-    Each race is assessed from its previous result, so only the units that changed are
-    recomputed (``nightdesk.results.assess``).
+    ``held``: for a partial answer, the races it is merged into (``nightdesk.partial``);
+    the races it leaves out are the held ones, completed as before. Each race is assessed
+    from its previous result, so only the units that changed are recomputed
+    (``nightdesk.results.assess``).
     """
-    snapshots = formats.parse(fmt, body, ctx)
-    if not snapshots:
-        raise FetchError("the feed holds no results", source=ctx.source)
-    keys = [s.race.id if s.race else "" for s in snapshots]
+    page = formats.read(fmt, body, ctx)
+    got = list(page.snapshots)
+    keys = [partial.race_key(s) for s in got]
     if len(set(keys)) != len(keys):
         raise FeedError("the feed repeats a race", source=ctx.source)
-    _refuse_older(snapshots, keys, previous)
-    changed = set(keys) != set(previous) or any(
-        not s.same_counts(previous[k].snapshot) for s, k in zip(snapshots, keys, strict=True)
+    if held is None:
+        if not got:
+            raise FetchError("the feed holds no results", source=ctx.source)
+        raw = dict(zip(keys, got, strict=True))
+    else:
+        raw = partial.merge(held, got)
+    touched = set(keys)
+    snapshots: dict[str, Snapshot] = {}
+    for key, snapshot in raw.items():
+        prior = previous.get(key)
+        if key not in touched and prior is not None:
+            snapshots[key] = prior.snapshot  # left out of a partial answer: as it was
+        else:
+            # Units within units: the tree completed once the race is whole.
+            snapshots[key] = hierarchy.rollup(snapshot)
+    keys = [k for k in snapshots if k in touched]
+    _refuse_older([snapshots[k] for k in keys], keys, previous)
+    changed = set(snapshots) != set(previous) or any(
+        not snapshots[k].same_counts(previous[k].snapshot) for k in keys if k in previous
     )
     if not changed:
-        return (), False
+        return _Parsed((), False, raw, page)
     results = []
-    for s, k in zip(snapshots, keys, strict=True):
-        prior = previous.get(k)
-        results.append(assess(s, prior.snapshot if prior else None, config.election, prior=prior))
-    return tuple(results), True
+    blank: Delta | None = None
+    for key, snapshot in snapshots.items():
+        prior = previous.get(key)
+        if prior is not None and snapshot is prior.snapshot:
+            # Left out of a partial answer: what assess would find (nothing changed, the same
+            # seats), without its cost per race (a big AP feed has hundreds of races).
+            blank = blank or compare(snapshot, snapshot, same_units=True)
+            unchanged = replace(blank, before=snapshot, after=snapshot)
+            results.append(replace(prior, previous=snapshot, delta=unchanged))
+            continue
+        results.append(
+            assess(snapshot, prior.snapshot if prior else None, config.election, prior=prior)
+        )
+    return _Parsed(tuple(results), True, raw, page)
+
+
+def _quota(source: SourceConfig) -> formats.Quota | None:
+    try:
+        return formats.quota(formats.load(source.format))
+    except ConfigError:
+        return None
 
 
 class OlderCopy(Exception):

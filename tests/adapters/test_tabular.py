@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import zipfile
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,10 +14,11 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from adapters import table_zip
 from adapters.feed_time import published_at
 from adapters.tabular import CSV_FORMAT, JSON_FORMAT
 from nightdesk.errors import FeedError
-from nightdesk.formats import ColumnMap, Format, ParseContext, available, load
+from nightdesk.formats import ColumnMap, Format, ParseContext, available, load, parse
 from nightdesk.model import Snapshot
 
 FETCHED = datetime(2013, 7, 28, 20, 15, tzinfo=UTC)
@@ -78,8 +80,8 @@ def test_formats_satisfy_the_plugin_protocol() -> None:
     assert isinstance(JSON_FORMAT, Format)
     assert (CSV_FORMAT.name, JSON_FORMAT.name) == ("csv", "json")
     assert CSV_FORMAT.needs_columns and JSON_FORMAT.needs_columns
-    assert set(CSV_FORMAT.options) == {"delimiter", "encoding"}
-    assert set(JSON_FORMAT.options) == {"records"}
+    assert set(CSV_FORMAT.options) == {"delimiter", "encoding", "races", "members"}
+    assert set(JSON_FORMAT.options) == {"records", "races"}
     assert CSV_FORMAT.options["delimiter"].types == (str,)
 
 
@@ -848,3 +850,354 @@ def test_georgia_primary_by_precinct_in_the_long_shape() -> None:
     assert not snap.votes.isna().any().any()  # every candidate is on every precinct's ballot
     biden = int(snap.party_totals()["Joseph R. Biden"])
     assert abs(biden - 922_177) < 922_177 * 0.001  # the certified total, within 0.1%
+
+
+# --- spellings: ids are stripped, but two spellings are never merged unseen -----------------
+
+
+@pytest.mark.parametrize("kind", ["csv", "quoted csv", "json"])
+def test_party_ids_differing_only_in_spaces_stay_apart(kind: str) -> None:
+    rows = [("A", "Warnock ", 1), ("B", "Warnock", 2), ("C", " CPP ", 3)]
+    if kind == "json":
+        snap = parse_json([{"province": u, "party": p, "votes": v} for u, p, v in rows])
+    else:
+        quote = '"' if kind == "quoted csv" else ""
+        text = "".join(f"{u},{quote}{p}{quote},{v}\n" for u, p, v in rows)
+        snap = parse_csv("province,party,votes\n" + text)
+    assert snap.party_ids == ["Warnock ", "Warnock", "CPP"]  # CPP: one spelling, stripped
+    assert grid(snap)["A"]["Warnock "] == 1 and grid(snap)["B"]["Warnock"] == 2
+
+
+# --- several races, unit paths, vote types -----------------------------------------------
+
+RACES = ColumnMap(unit="precinct", party="candidate", votes="votes", race=("office", "district"))
+RACES_CSV = (
+    "office,district,precinct,candidate,votes\n"
+    "House,1,P1,Ann,10\n"
+    "House,1,P1,Bob,7\n"
+    "House,2,P2,Cat,4\n"
+    "Senate,,P1,Dan,12\n"
+    "Senate,,P2,Dan,3\n"
+)
+
+
+def parse_races(text: str, columns: ColumnMap, **options: Any) -> list[Snapshot]:
+    result = CSV_FORMAT.parse(text.encode(), context(columns, **options))
+    assert isinstance(result, list)
+    return result
+
+
+def test_one_snapshot_per_race_named_by_its_joined_values() -> None:
+    house1, house2, senate = parse_races(RACES_CSV, RACES)
+    assert [s.race.id if s.race else None for s in (house1, house2, senate)] == [
+        "House / 1",
+        "House / 2",
+        "Senate",
+    ]
+    assert house1.race is not None and house1.race.name == "House / 1"
+    assert grid(house1) == {"P1": {"Ann": 10, "Bob": 7}}
+    assert grid(senate) == {"P1": {"Dan": 12}, "P2": {"Dan": 3}}
+
+
+def test_one_race_column_as_a_string() -> None:
+    columns = ColumnMap(unit="precinct", party="candidate", votes="votes", race=("office",))
+    text = "office,precinct,candidate,votes\nGov,P1,A,1\nGov,P2,A,2\nSen,P1,B,3\n"
+    assert [s.race.id for s in parse_races(text, columns) if s.race] == ["Gov", "Sen"]
+
+
+def test_races_picks_by_name_in_the_configs_order_case_aside() -> None:
+    picked = parse_races(RACES_CSV, RACES, races=["senate", "House / 1"])
+    assert [s.race.id for s in picked if s.race] == ["Senate", "House / 1"]
+
+
+def test_an_unknown_race_names_close_ones_and_lists_the_races() -> None:
+    e = csv_error(RACES_CSV, RACES, races=["Senat", "Mayor"])
+    assert "races 'Senat' (close: 'Senate'); 'Mayor' not in the feed" in str(e)
+    assert "its 3 races are: 'House / 1', 'House / 2', 'Senate'" in str(e)
+
+
+def test_a_race_matching_several_by_case_must_be_named_exactly() -> None:
+    text = "office,precinct,candidate,votes\nLabor,P1,A,1\nLABOR,P1,B,2\n"
+    columns = ColumnMap(unit="precinct", party="candidate", votes="votes", race=("office",))
+    assert [s.race.id for s in parse_races(text, columns, races=["LABOR"]) if s.race] == ["LABOR"]
+    assert "matches several races ('Labor', 'LABOR')" in str(
+        csv_error(text, columns, races=["labor"])
+    )
+
+
+def test_rows_of_races_not_watched_are_not_read() -> None:
+    text = RACES_CSV + "Ballots Cast,,P1,,99\n"
+    e = csv_error(text, RACES)
+    assert "the party id is empty (line 7 in race 'Ballots Cast')" in str(e)
+    assert e.column == "candidate" and e.row == 6
+    assert len(parse_races(text, RACES, races=["Senate", "House / 2"])) == 2
+
+
+def test_races_without_a_race_column_is_an_error() -> None:
+    e = csv_error("province,party,votes\nA,X,1\n", LONG, races=["Senate"])
+    assert "names no race column" in str(e)
+
+
+def test_an_empty_race_and_a_race_read_two_ways() -> None:
+    e = csv_error(RACES_CSV + ",,P9,Eve,1\n", RACES)
+    assert "the race is empty ('office' and 'district' all empty) (line 7)" in str(e)
+    clash = "office,district,precinct,candidate,votes\nA / B,,P1,X,1\nA,B,P1,X,2\n"
+    assert "two races read as 'A / B': line 2 and line 3" in str(csv_error(clash, RACES))
+
+
+def test_a_unit_twice_in_one_race_names_the_race_and_both_lines() -> None:
+    e = csv_error(RACES_CSV + "Senate,,P2,Dan,5\n", RACES)
+    assert (
+        "unit 'P2' has two rows for party 'Dan': line 6 in race 'Senate' and line 7 in race "
+        "'Senate'"
+    ) in str(e)
+    assert e.row == 6
+
+
+PATH = ColumnMap(unit="precinct", party="candidate", votes="votes", parent_path=("state", "county"))
+PATH_CSV = (
+    "state,county,precinct,candidate,votes\n"
+    "GA,Fulton,Precinct 1,A,10\n"
+    "GA,Fulton,Precinct 1,B,5\n"
+    "GA,Cobb,Precinct 1,A,3\n"
+    "GA,Cobb,Precinct 2,B,4\n"
+)
+
+
+def test_a_parent_path_qualifies_ids_and_gives_the_levels_above() -> None:
+    (snap,) = parse_races(PATH_CSV, PATH)
+    assert snap.race is None
+    assert snap.unit_ids == [
+        "GA",
+        "GA/Fulton",
+        "GA/Cobb",
+        "GA/Fulton/Precinct 1",
+        "GA/Cobb/Precinct 1",
+        "GA/Cobb/Precinct 2",
+    ]
+    units = snap.units
+    assert units["name"].tolist() == [
+        "GA",
+        "Fulton",
+        "Cobb",
+        "Precinct 1",
+        "Precinct 1",
+        "Precinct 2",
+    ]
+    assert units["parent"].tolist()[:3] == [pd.NA, "GA", "GA"]
+    assert units.at["GA/Cobb/Precinct 2", "parent"] == "GA/Cobb"
+    assert snap.votes.loc["GA/Fulton"].isna().all()  # skeletons: the engine fills them
+
+
+def test_the_engine_rolls_the_path_up() -> None:
+    (snap,) = parse(CSV_FORMAT, PATH_CSV.encode(), context(PATH))
+    assert grid(snap)["GA/Cobb"] == {"A": 3, "B": 4}
+    assert grid(snap)["GA"] == {"A": 13, "B": 9}
+    assert snap.party_totals().to_dict() == {"A": 13, "B": 9}  # the top level only
+
+
+def test_a_path_with_a_name_column_keeps_the_feeds_names() -> None:
+    columns = ColumnMap(
+        unit="code",
+        party="candidate",
+        votes="votes",
+        parent_path=("county",),
+        optional={"name": "label", "registered": "registered"},
+    )
+    text = (
+        "county,code,label,registered,candidate,votes\n"
+        "Cobb,01,Acworth,100,A,1\nCobb,01,Acworth,100,B,2\nFulton,01,,50,A,3\n"
+    )
+    (snap,) = parse_races(text, columns)
+    assert snap.units["name"].tolist() == ["Cobb", "Fulton", "Acworth", "01"]
+    assert snap.units["registered"].tolist() == [pd.NA, pd.NA, 100, 50]
+
+
+def test_an_empty_path_value_is_named() -> None:
+    e = csv_error(PATH_CSV + "GA,,Precinct 3,A,1\n", PATH)
+    assert "the county id is empty (line 6)" in str(e) and e.column == "county"
+
+
+def test_one_column_parent_semantics_are_unchanged() -> None:
+    columns = ColumnMap(unit="unit", party="p", votes="v", optional={"parent": "up"})
+    snap = parse_csv("unit,up,p,v\nFulton/1,Fulton,A,1\n", columns)
+    assert snap.unit_ids == ["Fulton/1"]
+    assert snap.units.at["Fulton/1", "parent"] == "Fulton"
+
+
+TYPES = ColumnMap(
+    unit="precinct",
+    party="candidate",
+    votes=None,
+    vote_types=(("Election Day", "election_day_votes"), ("Absentee", "absentee_votes")),
+)
+
+
+def test_vote_types_sum_to_the_votes_and_the_split_is_kept() -> None:
+    text = "precinct,candidate,election_day_votes,absentee_votes\nP1,A,10,5\nP1,B,3,\nP2,A,,\n"
+    (snap,) = parse_races(text, TYPES)
+    assert grid(snap) == {"P1": {"A": 15, "B": 3}, "P2": {"A": None, "B": None}}
+    assert snap.vote_types is not None
+    assert list(snap.vote_types) == ["Election Day", "Absentee"]
+    assert snap.vote_types["Election Day"].loc["P1"].tolist() == [10, 3]
+    assert snap.vote_types["Absentee"].at["P1", "B"] is pd.NA  # not reported, not 0
+
+
+def test_a_total_with_vote_types_must_agree() -> None:
+    columns = ColumnMap(
+        unit="precinct",
+        party="candidate",
+        votes="votes",
+        vote_types=(("Election Day", "ed"), ("Absentee", "ab")),
+    )
+    good = "precinct,candidate,votes,ed,ab\nP1,A,15,10,5\nP1,B,9,3,\n"
+    (snap,) = parse_races(good, columns)
+    assert grid(snap) == {"P1": {"A": 15, "B": 9}}  # B's absentee not in yet: total stands
+    e = csv_error(good.replace("P1,A,15", "P1,A,14"), columns)
+    assert "votes '14' is not the sum of its vote types (Election Day 10 + Absentee 5 = 15)" in (
+        str(e)
+    )
+    assert "(line 2)" in str(e) and e.column == "votes"
+    e = csv_error(good.replace("P1,B,9,3", "P1,B,2,3"), columns)
+    assert "Absentee (empty) = 3" in str(e)
+
+
+def test_a_bad_vote_type_cell_names_its_column() -> None:
+    e = csv_error("precinct,candidate,election_day_votes,absentee_votes\nP1,A,1,x\n", TYPES)
+    assert e.column == "absentee_votes" and "'x' is not a number (line 2)" in str(e)
+
+
+def test_vote_types_need_a_long_table() -> None:
+    columns = ColumnMap(unit="u", parties="*", vote_types=(("Absentee", "ab"),))
+    assert "vote types need a long table" in str(csv_error("u,ab,A\nP,1,2\n", columns))
+
+
+def test_a_wide_table_with_races_and_a_path() -> None:
+    columns = ColumnMap(unit="precinct", parties="*", race=("office",), parent_path=("county",))
+    text = "office,county,precinct,Yes,No,Kemp\nQ1,X,1,5,2,\nQ1,Y,1,1,1,\nGov,X,1,,,9\n"
+    q1, gov = parse_races(text, columns)
+    assert q1.party_ids == ["Yes", "No"] and gov.party_ids == ["Kemp"]
+    assert grid(q1)["X/1"] == {"Yes": 5, "No": 2}
+    assert gov.unit_ids == ["X", "X/1"]
+    e = csv_error(text + "Gov,X,1,,,3\n", columns)
+    assert "unit 'X/1' has two rows: line 4 in race 'Gov' and line 5 in race 'Gov'" in str(e)
+
+
+def test_json_with_races_and_vote_types() -> None:
+    columns = ColumnMap(
+        unit="u",
+        party="p",
+        votes=None,
+        race=("race",),
+        vote_types=(("Early", "early"), ("Day", "day")),
+    )
+    rows = [
+        {"race": "Gov", "u": "A", "p": "X", "early": 1, "day": 2},
+        {"race": "Sen", "u": "A", "p": "Y", "early": "3", "day": None},
+    ]
+    result = JSON_FORMAT.parse(json.dumps(rows).encode(), context(columns))
+    assert isinstance(result, list)
+    gov, sen = result
+    assert grid(gov) == {"A": {"X": 3}} and grid(sen) == {"A": {"Y": 3}}
+
+
+# --- a zip of CSV files ------------------------------------------------------------------
+
+
+def zipped(members: dict[str, str | bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, text in members.items():
+            z.writestr(name, text)
+    return out.getvalue()
+
+
+COUNTIES = {
+    "counties/": "",
+    "counties/a.csv": "province,party,votes\nTakeo,CPP,1\nTakeo,CNRP,2\n",
+    "counties/b.csv": "votes,province,party\n3,Kandal,CPP\n",
+    "counties/README.txt": "not a table",
+}
+
+
+def test_a_zip_of_csv_files_is_one_table_joined_by_column_name() -> None:
+    snap = CSV_FORMAT.parse(zipped(COUNTIES), context())
+    assert isinstance(snap, Snapshot)
+    assert grid(snap) == {"Takeo": {"CPP": 1, "CNRP": 2}, "Kandal": {"CPP": 3, "CNRP": None}}
+
+
+def test_members_picks_files_and_errors_name_the_member_and_line() -> None:
+    body = zipped({**COUNTIES, "counties/c.csv": "province,party,votes\nPursat,CPP,x\n"})
+    e = csv_error_body(body)
+    assert "'x' is not a number (counties/c.csv line 2)" in str(e)
+    snap = CSV_FORMAT.parse(body, context(members="counties/[ab].csv"))
+    assert isinstance(snap, Snapshot) and snap.unit_ids == ["Takeo", "Kandal"]
+    e = csv_error_body(body, members="*.tsv")
+    assert "no .csv file matching members = '*.tsv'" in str(e)
+    assert "'counties/a.csv'" in str(e)
+
+
+def csv_error_body(body: bytes, columns: ColumnMap | None = LONG, **options: Any) -> FeedError:
+    with pytest.raises(FeedError) as caught:
+        CSV_FORMAT.parse(body, context(columns, **options))
+    return caught.value
+
+
+def test_a_member_lacking_a_mapped_column_is_named() -> None:
+    body = zipped({**COUNTIES, "d.csv": "province,party,vote\nPursat,CPP,1\n"})
+    e = csv_error_body(body)
+    assert "d.csv in the zip has no column 'votes' (mapped as votes)" in str(e)
+
+
+def test_a_member_with_a_header_alone_adds_nothing() -> None:
+    body = zipped({**COUNTIES, "empty.csv": "province,party,votes\n", "blank.csv": ""})
+    snap = CSV_FORMAT.parse(body, context())
+    assert isinstance(snap, Snapshot) and grid(snap)["Kandal"] == {"CPP": 3, "CNRP": None}
+    e = csv_error_body(zipped({"empty.csv": "province,party,votes\n"}))
+    assert "every .csv file in the zip is empty" in str(e)
+
+
+def test_a_bad_member_is_named() -> None:
+    body = zipped({"a.csv": "<!DOCTYPE html><title>Oops</title></html>"})
+    assert "a.csv in the zip: the feed looks like HTML" in str(csv_error_body(body))
+    body = zipped({"a.csv": "province,party,votes\nTak\xe9o,CPP,1\n".encode("cp1252")})
+    e = csv_error_body(body)
+    assert "a.csv in the zip: the feed is not valid utf-8" in str(e) and "cp1252" in str(e)
+
+
+def test_a_zip_bomb_and_a_broken_zip_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    body = zipped({"big.csv": "province,party,votes\n" + "Takeo,CPP,1\n" * 1000})
+    monkeypatch.setattr(table_zip, "MAX_UNZIPPED_BYTES", 5_000)
+    e = csv_error_body(body)
+    assert "would inflate to 12,021 bytes" in str(e) and "zip bomb" in str(e)
+    monkeypatch.undo()
+    assert "not a readable zip archive" in str(csv_error_body(body[: len(body) // 2]))
+    assert "no .csv file" in str(csv_error_body(zipped({"x.txt": "a"})))
+
+
+def test_a_zip_with_races_and_a_parent_path() -> None:
+    body = zipped(
+        {
+            "fulton.csv": "county,precinct,office,candidate,votes\nFulton,1,Gov,A,1\n",
+            "cobb.csv": "office,candidate,votes,precinct,county\nGov,A,2,1,Cobb\nSen,B,4,1,Cobb\n",
+        }
+    )
+    columns = ColumnMap(
+        unit="precinct", party="candidate", votes="votes", race=("office",), parent_path=("county",)
+    )
+    result = CSV_FORMAT.parse(body, context(columns))
+    assert isinstance(result, list)
+    gov, sen = result
+    assert gov.unit_ids == ["Fulton", "Cobb", "Fulton/1", "Cobb/1"]
+    assert sen.unit_ids == ["Cobb", "Cobb/1"]
+
+
+def test_spellings_are_kept_apart_within_a_race_only() -> None:
+    text = (
+        "office,district,precinct,candidate,votes\n"
+        "House,1,P1,David Clark ,1\nHouse,2,P2,David Clark,2\n"
+        "Senate,,P1,Dan ,1\nSenate,,P2,Dan,2\n"
+    )
+    house1, house2, senate = parse_races(text, RACES)
+    assert house1.party_ids == house2.party_ids == ["David Clark"]  # different races
+    assert senate.party_ids == ["Dan ", "Dan"]

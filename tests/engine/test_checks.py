@@ -160,6 +160,93 @@ def test_figures_given_for_some_units_only_are_masked_not_read() -> None:
     assert found(s) == []
 
 
+# --------------------------------------------------------------------------- spelling
+
+
+def test_one_name_spelled_two_ways_in_different_units_is_reported_not_merged() -> None:
+    s = snap(
+        {"Raphael Warnock": [10, 20, None], "RAPHAEL WARNOCK": [None, None, 5], "W": [1, 2, 3]}
+    )
+    assert s.party_ids == ["Raphael Warnock", "RAPHAEL WARNOCK", "W"]  # both kept
+    assert found(s) == [
+        (
+            "u2",
+            "spelling",
+            "candidates 'Raphael Warnock' (2 units) and 'RAPHAEL WARNOCK' (1 unit) look like "
+            "one name spelled two ways",
+        )
+    ]
+    assert check(s).for_unit("u2")[0].title == "one name spelled two ways"
+
+
+@pytest.mark.parametrize(
+    ("main", "variant"),
+    [
+        ("Raphael Warnock", "Raphael Warnock (I) (Dem)"),
+        ("Raphael Warnock", "Raphael Warnock "),
+        ("Dem", "(Dem"),
+        ("Leon Childs, Jr.", "LEON CHILDS JR"),
+        ("José Núñez", "Jose Nunez"),
+    ],
+)
+def test_what_counts_as_a_spelling(main: str, variant: str) -> None:
+    s = snap({main: [1, 2, None], variant: [None, None, 3]})
+    assert [(u, c) for u, c, _ in found(s)] == [("u2", "spelling")]
+
+
+def test_alike_names_always_side_by_side_are_two_candidates() -> None:
+    s = snap({"John Smith (Dem)": [1, 2, 3], "John Smith (Rep)": [4, 5, 6]})
+    assert found(s) == []
+
+
+def test_a_unit_with_both_spellings_is_flagged_and_counts_are_of_the_bottom_units() -> None:
+    units = ["GA", "GA/1", "GA/2", "GA/3"]
+    s = Snapshot.build(
+        source="t",
+        votes=pd.DataFrame(
+            {"Walker": [13, 10, 3, None], "Walker (Rep)": [4, None, None, 4]}, index=units
+        ),
+        units=pd.DataFrame({"parent": [None, "GA", "GA", "GA"]}, index=units),
+    )
+    table = check(s).table
+    assert table["unit"].tolist() == ["GA", "GA/3"]
+    assert table["message"].iloc[0] == (
+        "candidates 'Walker' (2 units) and 'Walker (Rep)' (1 unit) look like one name "
+        "spelled two ways"
+    )
+
+
+def test_three_spellings_and_two_names_in_one_unit() -> None:
+    s = snap(
+        {
+            "Warnock": [1, 1, None, None],
+            "WARNOCK": [None, None, 2, None],
+            "warnock.": [None, None, None, 3],
+            "Walker": [1, 1, None, None],
+            "walker": [None, None, 2, None],
+        }
+    )
+    messages = dict((u, m) for u, _, m in found(s))
+    assert set(messages) == {"u2", "u3"}
+    assert messages["u2"] == (
+        "candidates 'Warnock' (2 units) and 'WARNOCK' (1 unit) look like one name spelled two "
+        "ways; candidates 'Walker' (2 units) and 'walker' (1 unit) look like one name spelled "
+        "two ways"
+    )
+
+
+def test_a_spelling_finding_is_logged_once_and_clears() -> None:
+    log = ChangeLog()
+    a = snap({"Warnock": [1, None], "WARNOCK": [None, 2]})
+    first = log.record("s", compare(None, a), AT)
+    assert [(c.unit, c.item, c.kind) for c in first] == [("u1", "spelling", FOUND)]
+    b = snap({"Warnock": [1, 3], "WARNOCK": [None, None]})
+    cleared = [c for c in log.record("s", compare(a, b), AT) if c.is_finding]
+    assert [(c.unit, c.kind, c.note) for c in cleared] == [
+        ("u1", CLEARED, "one name spelled two ways")
+    ]
+
+
 # --------------------------------------------------------------------------- through assess
 
 
@@ -285,3 +372,17 @@ def test_checking_twenty_thousand_units_costs_well_under_a_millisecond() -> None
     check(s)  # the snapshot's arrays, as assess has already made them
     best = min(timeit.repeat(lambda: check(s), number=5, repeat=20)) / 5
     assert best < 0.5e-3, f"{best * 1e3:.2f} ms"
+
+
+def test_checking_spellings_costs_little_even_when_names_look_alike() -> None:
+    rng = np.random.default_rng(2)
+    n = 20_000
+    units = [f"U{i:05d}" for i in range(n)]
+    votes = pd.DataFrame(rng.integers(0, 9_000, size=(n, 8)), index=units).astype("Int64")
+    votes.columns = ["A", "B", "C", "D", "E", "F", "G", "a"]  # "A" and "a"
+    votes.loc[units[: n // 2], "a"] = pd.NA
+    votes.loc[units[n // 2 :], "A"] = pd.NA
+    s = Snapshot.build(source="t", votes=votes)
+    assert check(s).flags[CHECKS.index("spelling")].sum() == n // 2
+    best = min(timeit.repeat(lambda: check(s), number=5, repeat=10)) / 5
+    assert best < 1e-3, f"{best * 1e3:.2f} ms"

@@ -227,3 +227,117 @@ def test_more_config_mistakes_people_make(tmp_path: Path) -> None:
     assert e.key == "sources" and "got a table" in str(e) and "{" not in str(e)
     e = error(tmp_path, GOOD.replace('name = "cnrp"', 'name = "nec"'))
     assert "also by sources[0]" in str(e)
+
+
+# --- tables with races, unit paths and vote types -------------------------------------------
+
+LAYERED = """\
+[election]
+name = "Georgia"
+
+[[sources]]
+name = "ga"
+url = "ga.csv"
+format = "csv"
+{source}
+[sources.columns]
+unit = "precinct"
+party = "candidate"
+{columns}
+"""
+
+
+def layered(columns: str, source: str = "") -> cfg.SourceConfig:
+    return cfg.parse(LAYERED.format(columns=columns, source=source)).sources[0]
+
+
+def layered_error(columns: str, source: str = "") -> ConfigError:
+    with pytest.raises(ConfigError) as info:
+        layered(columns, source)
+    return info.value
+
+
+def test_races_a_parent_path_and_vote_types_from_a_list() -> None:
+    source = layered(
+        'race = ["office", "district"]\nparent = ["state", "county"]\n'
+        'votes = ["election_day_votes", "absentee_by_mail_votes"]\nname = "label"',
+        'races = ["U.S. Senate"]\nmembers = "*general*"',
+    )
+    columns = source.columns
+    assert columns is not None
+    assert columns.race == ("office", "district")
+    assert columns.parent_path == ("state", "county")
+    assert columns.votes is None
+    assert columns.vote_types == (
+        ("Election Day", "election_day_votes"),
+        ("Absentee by Mail", "absentee_by_mail_votes"),
+    )
+    assert columns.optional == {"name": "label"}  # the path is not the one-column parent
+    assert source.options == {"races": ["U.S. Senate"], "members": "*general*"}
+
+
+def test_one_race_column_one_parent_column_and_named_vote_types() -> None:
+    columns = layered(
+        'race = "office"\nparent = "county"\nvotes = "votes"\n'
+        'vote_types = { "Early" = "advance_voting_votes", "On the day" = "election_day_votes" }'
+    ).columns
+    assert columns is not None
+    assert (columns.race, columns.parent_path) == (("office",), ())
+    assert columns.optional == {"parent": "county"}  # the one-column form, as before
+    assert columns.votes == "votes"
+    assert columns.vote_types == (
+        ("Early", "advance_voting_votes"),
+        ("On the day", "election_day_votes"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("columns", "key", "words"),
+    [
+        ('vote_types = ["a", "b"]', "vote_types", "goes with votes = the column of the total"),
+        ('votes = ["a"]\nvote_types = ["b"]', "vote_types", "goes with votes"),
+        ("votes = []", "votes", "non-empty list of column names"),
+        ("votes = [1, 2]", "votes", "non-empty list of column names"),
+        ('votes = ["a", "a"]', "votes", "listed twice"),
+        ('votes = "a"\nvote_types = ["a", "b"]', "vote_types", "'a' is the total (votes)"),
+        ('votes = ["early_votes", "early"]', "votes", "make the vote type name 'Early'"),
+        ('votes = { "Early" = 3 }', "votes.Early", "a column name as a string"),
+        ("votes = {}", "votes", "at least one vote type"),
+        ("votes = 3", "votes", "a list of column names or a table"),
+        ('votes = "v"\nparent = ["county", "precinct"]', "parent", "'precinct' is the unit"),
+        ('votes = "v"\nrace = []', "race", "non-empty column names"),
+        ('votes = "v"\nrace = ["office", "office"]', "race", "listed twice"),
+        ('votes = "v"\nrace = 3', "race", "a column name, or a list"),
+        ('votes = "v"\nrace = ["candidate"]', "race", "'candidate' is the unit or party"),
+        ('votes = "v"\nraces = "x"', "races", "unknown key"),
+    ],
+)
+def test_layered_column_mistakes(columns: str, key: str, words: str) -> None:
+    e = layered_error(columns)
+    assert e.key == f"sources[0].columns.{key}", str(e)
+    assert words in str(e)
+    assert e.line is not None
+
+
+@pytest.mark.parametrize(
+    ("source", "words"),
+    [
+        ("races = []", "a non-empty list of race names"),
+        ('races = ["a", ""]', "a non-empty list of race names"),
+        ('races = ["a", "a"]', "a race is listed twice"),
+        ('races = "Senate"', "a list of race names"),
+        ("members = 3", "a pattern for the CSV files"),
+    ],
+)
+def test_races_and_members_are_checked_at_load(source: str, words: str) -> None:
+    e = layered_error('race = "office"\nvotes = "v"', source)
+    assert e.key is not None and e.key.startswith("sources[0].")
+    assert words in str(e)
+
+
+def test_vote_type_names_are_made_readable() -> None:
+    assert cfg.vote_type_name("election_day_votes") == "Election Day"
+    assert cfg.vote_type_name("absentee_by_mail_votes") == "Absentee by Mail"
+    assert cfg.vote_type_name("Advance Voting Votes") == "Advance Voting"
+    assert cfg.vote_type_name("EV_votes") == "EV"
+    assert cfg.vote_type_name("votes") == "Votes"

@@ -1,0 +1,138 @@
+"""A contest's Snapshot from its cube (:mod:`adapters.clarity_cubes`).
+
+The totals are the cube's sum over vote types; each table column is handed to the model
+as a masked array already of its final type, so no pandas work happens per cell.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+from adapters.clarity_cubes import Cube
+from adapters.clarity_document import Contest, Document
+from nightdesk.model import Race, Snapshot, printable_text, strings, typed_frame
+
+_PARTY_COLUMNS = pd.Index(["name", "short_name"])
+
+
+def contest_snapshot(
+    contest: Contest,
+    cube: Cube,
+    *,
+    doc: Document,
+    source: str,
+    fetched_at: datetime,
+    published_at: datetime | None,
+) -> Snapshot:
+    """One contest's Snapshot: votes (summed over vote types), the split by vote type,
+    the units' reporting and the choices as parties."""
+    columns = pd.Index([c.key for c in contest.choices], dtype=str)
+    index = pd.Index(cube.units, dtype=str)
+    votes = _frame(cube.votes.sum(axis=0), cube.given.any(axis=0), columns, index)
+    vote_types = {
+        name: _frame(cube.votes[t], cube.given[t], columns, index)
+        for t, name in enumerate(contest.vote_types)
+    }
+    return Snapshot.build(
+        source=source,
+        votes=votes,
+        units=_units(contest, doc, cube.units, index),
+        parties=_parties(contest, columns),
+        fetched_at=fetched_at,
+        published_at=published_at,
+        race=Race(id=contest.key, name=printable_text(contest.text)),
+        vote_types=vote_types or None,
+    )
+
+
+def _frame(
+    values: np.ndarray, given: np.ndarray, columns: pd.Index, index: pd.Index
+) -> pd.DataFrame:
+    """A votes table: one Int64 column per choice (rows of ``values``), <NA> where not given."""
+    block, missing = values.copy(), ~given  # one copy; each column is a row of it
+    arrays = [pd.arrays.IntegerArray(block[i], missing[i]) for i in range(len(columns))]
+    return typed_frame(arrays, columns.copy(), index)
+
+
+def _units(
+    contest: Contest, doc: Document, unit_ids: list[str], index: pd.Index
+) -> pd.DataFrame | None:
+    """Each unit's reporting fraction: precincts reported of precincts taking part.
+
+    The contest's own ParticipatingCounties where the file has them (a unit listed there
+    without votes yet is kept); otherwise the election-wide turnout block's figures for the
+    same units. Turnout's voter and ballot counts are not used: they cover every contest
+    (and Georgia's are broken), so they say nothing about this one.
+    """
+    own = contest.reporting
+    table = own or doc.turnout_reporting
+    if not table:
+        return None
+    seen = set(unit_ids)
+    extra = [name for name in own if name not in seen]
+    values = np.array([_fraction(table.get(name)) for name in [*unit_ids, *extra]])
+    reporting = pd.arrays.FloatingArray(values, np.isnan(values))
+    rows = index.append(pd.Index(extra, dtype=str)) if extra else index
+    return typed_frame([reporting], pd.Index(["reporting"]), rows)
+
+
+def _fraction(figures: tuple[str | None, str | None] | None) -> float:
+    """Precincts reported / participating; NaN when either is missing or none take part."""
+    if figures is None:
+        return np.nan
+    reported, taking_part = figures
+    if not (reported and taking_part and reported.isdigit() and taking_part.isdigit()):
+        return np.nan
+    whole = int(taking_part)
+    return int(reported) / whole if whole > 0 else np.nan
+
+
+def _parties(contest: Contest, columns: pd.Index) -> pd.DataFrame:
+    """The choices as parties: name and short label, as a typed table (the model takes it
+    as it is; a mapping of :class:`Party` objects costs a table conversion per contest).
+
+    A choice's ``party`` becomes its short label only where no other choice in the contest
+    shares it: in a primary every candidate is "REP", and a shared label would hide which
+    candidate a column is.
+    """
+    labels = [c.party for c in contest.choices if c.party]
+    shared = {p for p in labels if labels.count(p) > 1}
+    names = np.array([c.text or c.key for c in contest.choices], dtype=object)
+    short = np.array(
+        [c.party if c.party and c.party not in shared else pd.NA for c in contest.choices],
+        dtype=object,
+    )
+    return typed_frame([strings(names), strings(short)], _PARTY_COLUMNS.copy(), columns)
+
+
+def disagreement(contest: Contest, cube: Cube) -> str | None:
+    """What differs between a contest's ``totalVotes`` or vote type ``votes`` and its
+    cells, if anything. Not an error: the cells are what the tables show (the detail a
+    desk reads), but a desk should know the file disagrees with itself."""
+    given = cube.given
+    if not given.any():
+        return None
+    by_choice = cube.votes.sum(axis=(0, 2))
+    by_type = cube.votes.sum(axis=2)
+    problems: list[str] = []
+    for i, c in enumerate(contest.choices):
+        stated = c.total_votes
+        if stated and stated.isdigit() and given[:, i].any() and int(stated) != by_choice[i]:
+            problems.append(
+                f"{c.text!r} totalVotes {int(stated):,} but its units sum to {by_choice[i]:,}"
+            )
+    for choice, vote_type, stated, _ in contest.segments:
+        if stated and stated.isdigit() and int(stated) != by_type[vote_type, choice]:
+            problems.append(
+                f"{contest.choices[choice].text!r} {contest.vote_types[vote_type]} votes "
+                f"{int(stated):,} but its units sum to {by_type[vote_type, choice]:,}"
+            )
+    if not problems:
+        return None
+    more = " …" if len(problems) > 3 else ""
+    return printable_text(
+        f"contest {contest.key!r} ({contest.text}): " + "; ".join(problems[:3]) + more
+    )

@@ -1,0 +1,264 @@
+"""Parse speed beside the peers, in one run, on the same files: nightdesk vs elex and clarify.
+
+The peers live in their own venv (``make bench-peers`` builds ``.venv-peers`` from
+``benchmarks/peers-requirements.txt``); each is timed there by :mod:`benchmarks._peer_run` in a
+subprocess that prints JSON. nightdesk is timed here, in-process, on the same file. Both sides
+start from the file on disk (page cache warm) and stop at their library's result objects;
+best and median of N runs after a warm-up, ``gc.collect()`` before each run, outside the clock.
+The goal (issue 7) is nightdesk at least 5x faster than each peer; the ratio is
+peer median / nightdesk median.
+
+``python -m benchmarks.peers [--runs N] [--venv DIR] [--feeds DIR]``. An unmet goal is a
+number, not a failure; ``main`` returns True only when the harness itself cannot run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import statistics
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+FEEDS = REPO.parent / "shared" / "feeds"
+PEER_VENV = Path(os.environ.get("NIGHTDESK_PEERS_VENV", REPO / ".venv-peers"))
+RUNNER = Path(__file__).with_name("_peer_run.py")
+#: The stamp ``make`` leaves once the peer venv is complete.
+STAMP = ".installed"
+GOAL = 5.0
+RUNS = 7
+#: Seconds one of our sides may take per file: a slow parse gets fewer runs (at least 3).
+BUDGET_S = 20.0
+
+
+@dataclass(frozen=True)
+class Case:
+    """One file, the peer timed on it, and the nightdesk format that reads the same file."""
+
+    file: str  # relative to the feeds folder
+    peer: str
+    format: str
+
+
+CASES = (
+    Case("ap/20160426_ct_rollups.json", "elex", "ap"),
+    Case("clarity/ga_20180522_primary_detail.xml", "clarify", "clarity"),
+)
+
+OURS_TIMED = {
+    "parse": (
+        "Path(FILE).read_bytes() + nightdesk.formats.load(FORMAT).parse(body, ctx), all races: "
+        "one Snapshot per race (units, parties, votes DataFrames), in this process"
+    ),
+    "+rollup": (
+        "the same through nightdesk.formats.parse(fmt, body, ctx), which also completes the "
+        "unit hierarchy (hierarchy.rollup): what the poller runs on each response"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Timing:
+    best_ms: float
+    median_ms: float
+    runs: int = 0
+
+
+def stats(times: Sequence[float]) -> Timing:
+    return Timing(min(times), statistics.median(times), len(times))
+
+
+# -- the peer side --------------------------------------------------------------------------
+
+
+def peer_python(venv: Path) -> Path | None:
+    """The peer venv's interpreter, or None while the venv is absent or half built."""
+    python = venv / "bin" / "python"
+    return python if python.exists() and (venv / STAMP).exists() else None
+
+
+def time_peer(python: Path, peer: str, path: Path, runs: int, warmup: int = 1) -> dict[str, Any]:
+    """Run :mod:`benchmarks._peer_run` in the peer venv (isolated: no nightdesk on its path)."""
+    cmd = [str(python), "-I", str(RUNNER), peer, str(path), f"--runs={runs}", f"--warmup={warmup}"]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{peer} runner failed ({done.returncode}):\n{done.stderr.strip()}")
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+# -- our side -------------------------------------------------------------------------------
+
+
+def our_parsers(name: str) -> tuple[Callable[[bytes], list[Any]], Callable[[bytes], list[Any]]]:
+    """``fmt.parse`` and ``formats.parse`` for format ``name``; ImportError etc. while absent."""
+    from nightdesk import formats
+    from nightdesk.formats import ParseContext
+    from nightdesk.model import Snapshot
+
+    fmt = formats.load(name)
+    ctx = ParseContext(source=f"bench-{name}", fetched_at=datetime.now(UTC))
+
+    def bare(body: bytes) -> list[Any]:
+        result: Any = fmt.parse(body, ctx)
+        if isinstance(result, Snapshot):
+            return [result]
+        # A format may return a Page (snapshots + AP's next URL) or a sequence of snapshots.
+        return list(getattr(result, "snapshots", result))
+
+    return bare, lambda body: formats.parse(fmt, body, ctx)
+
+
+def time_ours(parse: Callable[[bytes], list[Any]], path: Path, runs: int) -> Timing:
+    start = time.perf_counter()
+    parse(path.read_bytes())  # warm-up: imports, caches
+    warm_s = time.perf_counter() - start
+    runs = min(runs, max(3, int(BUDGET_S / max(warm_s, 1e-6))))
+    times = []
+    for _ in range(runs):
+        gc.collect()
+        start = time.perf_counter()
+        parse(path.read_bytes())
+        times.append((time.perf_counter() - start) * 1000)
+    return stats(times)
+
+
+def our_counts(snapshots: list[Any]) -> dict[str, int]:
+    return {
+        "races": len(snapshots),
+        "units": sum(len(s.units) for s in snapshots),
+        "candidate_cells": sum(int(s.votes.size) for s in snapshots),
+    }
+
+
+# -- the report -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Row:
+    file: str
+    peer: str
+    peer_time: Timing | None
+    side: str  # "parse" or "+rollup"
+    ours: Timing | None
+    note: str = ""
+
+    @property
+    def ratio(self) -> float | None:
+        if self.peer_time is None or self.ours is None or self.ours.median_ms <= 0:
+            return None
+        return self.peer_time.median_ms / self.ours.median_ms
+
+    def verdict(self) -> str:
+        ratio = self.ratio
+        if ratio is None:
+            return "-"
+        return "met" if ratio >= GOAL else "NOT met"
+
+
+def fmt_ms(t: Timing | None, note: str = "") -> str:
+    return f"{t.best_ms:8.1f} / {t.median_ms:8.1f}" if t else f"{note or 'n/a':>19}"
+
+
+def table(rows: Sequence[Row]) -> list[str]:
+    """The side-by-side table: ms as best / median, ratio of medians, goal verdict."""
+    head = (
+        f"{'file':<40} {'peer':<8} {'peer ms best / med':>19}  {'nightdesk':<9} "
+        f"{'ours ms best / med':>19} {'ratio':>7}  goal ≥{GOAL:g}x"
+    )
+    lines = [head, "-" * len(head)]
+    previous = None
+    for r in rows:
+        ratio = f"{r.ratio:6.1f}x" if r.ratio is not None else f"{'-':>7}"
+        peer = f"{r.file:<40} {r.peer:<8} {fmt_ms(r.peer_time, 'peer failed')}"
+        same = (r.file, r.peer) == previous  # the peer's figures once per file
+        previous = (r.file, r.peer)
+        lines.append(
+            f"{' ' * len(peer) if same else peer}  {r.side:<9} "
+            f"{fmt_ms(r.ours, r.note)} {ratio}  {r.verdict()}"
+        )
+    return lines
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.peers", description=__doc__)
+    parser.add_argument("--runs", type=int, default=RUNS, help="timed runs per side and file")
+    parser.add_argument("--venv", type=Path, default=PEER_VENV, help="the peer venv")
+    parser.add_argument("--feeds", type=Path, default=FEEDS, help="the shared feeds folder")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] = ()) -> bool:
+    """Print the comparison; True (a failure) only when the harness cannot run at all."""
+    args = parse_args(argv)
+    runs = max(1, args.runs)
+    python = peer_python(args.venv)
+    if python is None:
+        print(f"peers: skipped, no peer venv at {args.venv} (`make bench-peers` builds it)")
+        return False
+    print(f"peers: parse speed beside the peers, {runs} runs after 1 warm-up, goal ≥{GOAL:g}x")
+    print(f"peer venv: {args.venv}")
+    rows: list[Row] = []
+    timed: dict[str, str] = {}
+    broken = False
+    for case in CASES:
+        path = args.feeds / case.file
+        if not path.exists():
+            print(f"{case.file}: absent under {args.feeds}; skipped")
+            continue
+        print(f"[bench] peers: {case.peer} on {case.file} …", file=sys.stderr, flush=True)
+        peer_time: Timing | None = None
+        try:
+            peer = time_peer(python, case.peer, path, runs)
+        except (RuntimeError, ValueError, subprocess.TimeoutExpired) as exc:
+            print(f"{case.peer} on {case.file}: {exc}")
+            broken = True
+        else:
+            peer_time = Timing(peer["best_ms"], peer["median_ms"])
+            timed[case.peer] = peer["timed"]
+            versions = ", ".join(f"{k} {v}" for k, v in peer["versions"].items())
+            print(f"{case.peer}: {versions}, Python {peer['python']}; made {peer['counts']}")
+        print(f"[bench] peers: nightdesk {case.format} on {case.file} …", file=sys.stderr)
+        try:
+            parsers = our_parsers(case.format)
+        except Exception as exc:  # the adapter is not written yet, or does not import
+            note = "not available yet"
+            print(f"nightdesk {case.format}: {note} ({type(exc).__name__}: {exc})")
+            rows += [Row(case.file, case.peer, peer_time, side, None, note) for side in OURS_TIMED]
+            continue
+        for side, parse in zip(OURS_TIMED, parsers, strict=True):
+            try:
+                ours: Timing | None = time_ours(parse, path, runs)
+                note = ""
+                if ours and ours.runs < runs:
+                    print(f"nightdesk {case.format} ({side}): {ours.runs} runs (time budget)")
+                if side == "parse":
+                    counts = our_counts(parse(path.read_bytes()))
+                    print(f"nightdesk {case.format}: made {counts}")
+            except Exception as exc:  # an adapter in progress may still fail on the file
+                ours, note = None, "parse failed"
+                print(f"nightdesk {case.format} ({side}): {type(exc).__name__}: {exc}")
+            rows.append(Row(case.file, case.peer, peer_time, side, ours, note))
+    print()
+    for line in table(rows):
+        print(line)
+    print("\nwhat was timed (wall clock, perf_counter; ratio = peer median / nightdesk median):")
+    described = [*timed.items(), *((f"nightdesk {k}", v) for k, v in OURS_TIMED.items())]
+    for who, what in described:
+        print(textwrap.fill(what, 100, initial_indent=f"  {who}: ", subsequent_indent="    "))
+    # A peer that cannot be run is a broken harness; a slow nightdesk or a missing adapter is not.
+    return broken
+
+
+if __name__ == "__main__":
+    sys.exit(1 if main(sys.argv[1:]) else 0)
