@@ -91,6 +91,11 @@ def rollup(snapshot: Snapshot) -> Snapshot:
     parent = units["parent"]
     named = pd.Index(parent.dropna().unique())
     missing = named.difference(ids, sort=False)
+    if not len(missing):
+        # The usual AP case: every parent the feed names, it gives with its own votes.
+        _, none_reported = snapshot.vote_sums()
+        if not none_reported[ids.isin(named)].any():
+            return snapshot
     votes = snapshot.votes
     if len(missing):
         extra = pd.DataFrame(index=missing, columns=units.columns).astype(units.dtypes.to_dict())

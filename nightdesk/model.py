@@ -177,6 +177,12 @@ def _label_column(
         if not (isinstance(given.dtype, pd.StringDtype) and given.dtype.na_value is pd.NA):
             given = _astype(given, "string")
         values = np.array(given.to_numpy(dtype=object, na_value=pd.NA))
+    return _label_values(values, fill)
+
+
+def _label_values(values: np.ndarray, fill: np.ndarray | None) -> pd.api.extensions.ExtensionArray:
+    """An object array of str and missing values (changed in place) as a printable text
+    column; missing labels are taken from ``fill`` if given."""
     if fill is not None:
         values = np.where(pd.isna(values), fill, values)
     missing = pd.isna(values)
@@ -199,28 +205,42 @@ def _party_table(
     parties: pd.DataFrame | Mapping[str, Party] | None, index: pd.Index
 ) -> pd.DataFrame:
     """The parties table for the vote columns ``index``: each party's name (its id when the
-    feed gives none), short name and colour."""
-    given: dict[str, Column] = {}
-    if isinstance(parties, Mapping):
-        parties = pd.DataFrame(
-            [(p.id, p.name, p.short_name, p.colour, p.called) for p in parties.values()],
-            columns=["id", *PARTY_COLUMNS],
-        ).set_index("id")
-    if parties is not None:
-        ids = index.astype(str)
-        given = {
-            col: parties[col].reindex(ids).astype("string").array
-            for col in PARTY_COLUMNS
-            if col in parties.columns
-        }
+    feed gives none), short name, colour and race call.
+
+    Built from plain object arrays: feeds with hundreds of races (AP, Clarity) build a
+    parties table per race, and pandas' reindex and astype per column would cost a
+    millisecond each time.
+    """
     n = len(index)
-    table = {
-        "name": _label_column(given.get("name"), index.to_numpy(dtype=object), n),
-        "short_name": _label_column(given.get("short_name"), None, n),
-        "colour": _colour_column(given.get("colour"), n),
-        "called": _call_column(given.get("called"), n),
+    ids = index.to_numpy(dtype=object)
+    given: dict[str, np.ndarray] = {}
+    if isinstance(parties, Mapping):
+        by_id = {str(p.id): p for p in parties.values()}
+        rows = [by_id.get(str(i)) for i in ids]
+        for col in PARTY_COLUMNS:
+            given[col] = np.array(
+                [pd.NA if r is None or getattr(r, col) is None else str(getattr(r, col))
+                 for r in rows],
+                dtype=object,
+            )  # fmt: skip
+    elif parties is not None:
+        table = parties
+        if not table.index.astype(str).equals(index.astype(str)):
+            table = table.reindex(index.astype(str))
+        for col in PARTY_COLUMNS:
+            if col in table.columns:
+                values = table[col].to_numpy(dtype=object, na_value=pd.NA)
+                missing = pd.isna(values)
+                given[col] = np.where(missing, pd.NA, values.astype(str)).astype(object)
+    table_columns = {
+        "name": _label_values(given["name"], ids)
+        if "name" in given
+        else _label_values(np.full(n, pd.NA, dtype=object), ids),
+        "short_name": _label_values(given.get("short_name", np.full(n, pd.NA, dtype=object)), None),
+        "colour": strings(given.get("colour", np.full(n, pd.NA, dtype=object))),
+        "called": _call_column(given.get("called", np.full(n, pd.NA, dtype=object))),
     }
-    return typed_frame(list(table.values()), _PARTY_COLUMN_INDEX.copy(), index)
+    return typed_frame(list(table_columns.values()), _PARTY_COLUMN_INDEX.copy(), index)
 
 
 def _vote_types(
@@ -244,19 +264,11 @@ def _vote_types(
     return out
 
 
-def _call_column(given: Column | None, rows: int) -> pd.api.extensions.ExtensionArray:
-    if given is None:
-        return strings(np.full(rows, pd.NA, dtype=object))
-    bad = set(pd.Series(given).dropna()) - set(CALLS)
+def _call_column(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    bad = set(values[~pd.isna(values)]) - set(CALLS)
     if bad:
         raise ValueError(f"unknown race calls {sorted(bad)}; expected one of {CALLS}")
-    return given.copy()
-
-
-def _colour_column(given: Column | None, rows: int) -> pd.api.extensions.ExtensionArray:
-    if given is None:
-        return strings(np.full(rows, pd.NA, dtype=object))
-    return given.copy()
+    return strings(values)
 
 
 @dataclass(frozen=True, eq=False)

@@ -105,8 +105,7 @@ class MainScreen(Screen[None]):
 
     def show_race(self, result: RaceResult, changes: list[Change]) -> None:
         """Another race: its table from the top level, its changes so far."""
-        table = self.query_one(ResultsTable)
-        table.show_level(None)
+        self.query_one(ResultsTable).start_over()
         self.query_one(ChangesPane).clear()
         self.show_result(result, [], None)
         self.show_changes(result, changes)

@@ -94,3 +94,19 @@ def test_results_table_highlight_and_fade(snap_compare, faded: bool) -> None:  #
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(100, 12), run_before=run)
+
+
+def test_levels_screen(snap_compare, feed_server: FeedServer) -> None:  # type: ignore[no-untyped-def]
+    """Down in a county: the path above the table, the county's precincts."""
+    from tests.tui.test_levels_app import TREE, TREE_2, tree_config
+
+    async def run(pilot: Pilot) -> None:
+        for body in (TREE, TREE_2):
+            feed_server.set(body)
+            await scenario.poll(pilot.app)  # type: ignore[arg-type]
+        await pilot.pause()
+        await pilot.press("enter", "down", "enter")
+        await pilot.pause()
+
+    app = scenario.app(feed_server.url, config_=tree_config(feed_server.url))
+    assert snap_compare(app, terminal_size=(100, 24), run_before=run)

@@ -305,6 +305,16 @@ class ResultsTable(ScrollView, can_focus=True):
         self._filter = text
         self._reorder()
 
+    def start_over(self) -> None:
+        """Forget the columns and rows: the next ``show`` is another race, with its own
+        candidates (the columns are chosen again for them)."""
+        self._layout = None
+        self._data = None
+        self._lit.clear()
+        self._marked.clear()
+        self._level = None
+        self._cursor = 0
+
     @property
     def level(self) -> str | None:
         """The unit whose children the table shows (``None``: the top level)."""
