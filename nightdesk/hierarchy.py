@@ -88,14 +88,20 @@ def rollup(snapshot: Snapshot) -> Snapshot:
         return snapshot
     units = snapshot.units
     ids = units.index
-    parent = units["parent"]
-    named = pd.Index(parent.dropna().unique())
-    missing = named.difference(ids, sort=False)
-    if not len(missing):
+    # Plain Python sets first: AP feeds carry hundreds of small races, and pandas set
+    # operations would cost more than the rest of the check.
+    named_list = list(dict.fromkeys(p for p in parents(snapshot).tolist() if p is not None))
+    at = ids.get_indexer(named_list)
+    if (at >= 0).all():
+        # Loops would drop units from the top level (and the national totals): refused.
+        _check_tree(ids.get_indexer(parents(snapshot)), ids, snapshot.source)
         # The usual AP case: every parent the feed names, it gives with its own votes.
         _, none_reported = snapshot.vote_sums()
-        if not none_reported[ids.isin(named)].any():
+        if not none_reported[at].any():
             return snapshot
+    parent = units["parent"]
+    named = pd.Index(named_list, dtype=ids.dtype)
+    missing = named[at < 0]
     votes = snapshot.votes
     if len(missing):
         extra = pd.DataFrame(index=missing, columns=units.columns).astype(units.dtypes.to_dict())
@@ -107,10 +113,7 @@ def rollup(snapshot: Snapshot) -> Snapshot:
     n = len(ids)
     pos = ids.get_indexer(parent.to_numpy(dtype=object, na_value=None))
     pos[parent.isna().to_numpy()] = -1
-    if bool((pos == np.arange(n)).any()):
-        unit = ids[pos == np.arange(n)][0]
-        raise FeedError(f"unit {unit!r} is its own parent", source=snapshot.source)
-    depth = _depths(pos, ids, snapshot.source)
+    depth = _check_tree(pos, ids, snapshot.source)
     values = votes.to_numpy(dtype=np.int64, na_value=0)
     given = votes.notna().to_numpy()
     # Parents the feed gives without any vote: filled from their children, deepest first.
@@ -166,6 +169,14 @@ def has_children_at(pos: np.ndarray, n: int) -> np.ndarray:
     out = np.zeros(n, dtype=bool)
     out[pos[pos >= 0]] = True
     return out
+
+
+def _check_tree(pos: np.ndarray, ids: pd.Index, source: str) -> np.ndarray:
+    """Each unit's depth; a unit that is its own parent or ancestor is a feed error."""
+    own = pos == np.arange(len(pos))
+    if bool(own.any()):
+        raise FeedError(f"unit {ids[own][0]!r} is its own parent", source=source)
+    return _depths(pos, ids, source)
 
 
 def _depths(pos: np.ndarray, ids: pd.Index, source: str) -> np.ndarray:
