@@ -14,6 +14,12 @@ def _num(value: int | None) -> str:
     return "—" if value is None else f"{value:,}"
 
 
+def _label(src: Mapping[str, Any], party: str, width: int = 16) -> str:
+    """A party's name where the feed gives one (AP and Clarity ids are numbers)."""
+    name = str(src["totals"].get(party, {}).get("name") or party).strip()
+    return name if len(name) <= width else name[: width - 1] + "…"
+
+
 def print_tables(document: Mapping[str, Any], out: TextIO) -> None:
     """One table of units and one of totals per source × race. Names are shown literally."""
     console = Console(
@@ -35,7 +41,7 @@ def print_tables(document: Mapping[str, Any], out: TextIO) -> None:
         table.add_column("unit")
         table.add_column("rep.", justify="right")
         for p in shown:
-            table.add_column(Text(p), justify="right")
+            table.add_column(Text(_label(src, p)), justify="right")
         table.add_column("seats")
         table.add_column("last seat")
         for unit in src["units"]:
@@ -65,5 +71,7 @@ def print_tables(document: Mapping[str, Any], out: TextIO) -> None:
             t = src["totals"][p]
             share = "" if t["share"] is None else f"{t['share']:.2%}"
             called = t.get("called") or ""
-            totals.add_row(Text(p), _num(t["votes"]), share, str(t["seats"]), called)
+            totals.add_row(
+                Text(_label(src, p, 40)), _num(t["votes"]), share, str(t["seats"]), called
+            )
         console.print(totals)
