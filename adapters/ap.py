@@ -37,8 +37,11 @@ from types import MappingProxyType
 from typing import Any
 
 import httpx
+import msgspec
 
+from adapters.ap_check import check_races
 from adapters.ap_races import RaceInfo, Times, race_info, race_snapshot
+from adapters.ap_schema import Doc, convert, decode
 from adapters.feed_text import refuse_markup
 from adapters.feed_time import published_at
 from nightdesk.errors import FeedError
@@ -123,19 +126,17 @@ class APFormat:
 
     def parse(self, body: bytes, ctx: ParseContext) -> Page:
         """Bytes → one Snapshot per chosen race, and the URL to ask next for changes."""
-        doc = _load(body, ctx.source)
-        next_url = doc.get("nextrequest")
-        next_url = next_url if isinstance(next_url, str) and next_url.strip() else None
-        races = doc.get("races")
-        if races is None:
-            if ctx.partial and next_url is not None:
-                return Page([], next_url)  # nothing changed: AP sends only the next link
-            raise FeedError(_not_results(doc))
-        if not isinstance(races, list):
-            raise FeedError(f'"races" must be an array, not {type(races).__name__}')
+        doc = decode(body)
+        if doc is None:  # refused by the typed decode: read carefully, to say why
+            loaded = _load(body, ctx.source)
+            if loaded.get("races") is None and ctx.partial and _next_url(loaded) is not None:
+                return Page([], _next_url(loaded))  # nothing changed: only the next link
+            doc = _careful(loaded)
+        next_url = _next_url(doc)
+        races = doc.races or []
         infos = [race_info(race, i) for i, race in enumerate(races)]
         chosen = _choose(infos, ctx)
-        fallback = _feed_time(doc) or published_at(ctx.headers)
+        fallback = _feed_time(doc.timestamp) or published_at(ctx.headers)
         times = Times()
         snapshots: list[Snapshot] = []
         empty: list[str] = []
@@ -161,7 +162,7 @@ class APFormat:
             )
         if not snapshots and not ctx.partial:
             raise FeedError(_nothing_left(infos, chosen, empty))
-        return Page(snapshots, next_url, more=doc.get("isTruncated") is True)
+        return Page(snapshots, next_url, more=doc.isTruncated is True)
 
 
 def _is_ap_host(url: str) -> bool:
@@ -170,6 +171,26 @@ def _is_ap_host(url: str) -> bool:
     except (httpx.InvalidURL, ValueError, TypeError):
         return False
     return host == "ap.org" or host.endswith(".ap.org")
+
+
+def _careful(doc: dict[str, Any]) -> Doc:
+    """A body the typed decode refused, read with the standard library: the FeedError that
+    says what is wrong and where, or the document when nightdesk can read it after all."""
+    races = doc.get("races")
+    if races is None:
+        raise FeedError(_not_results(doc))
+    if not isinstance(races, list):
+        raise FeedError(f'"races" must be an array, not {type(races).__name__}')
+    check_races(races)
+    try:
+        return convert(doc)
+    except msgspec.ValidationError as exc:
+        raise FeedError(f"not AP results as nightdesk reads them: {exc}") from None
+
+
+def _next_url(doc: Doc | dict[str, Any]) -> str | None:
+    url = doc.get("nextrequest") if isinstance(doc, dict) else doc.nextrequest
+    return url if isinstance(url, str) and url.strip() else None
 
 
 def _load(body: bytes, source: str) -> dict[str, Any]:
@@ -227,8 +248,7 @@ def _not_results(doc: dict[str, Any]) -> str:
     return f'no "races" array: not AP Elections API results (its keys: {keys})'
 
 
-def _feed_time(doc: dict[str, Any]) -> datetime | None:
-    value = doc.get("timestamp")
+def _feed_time(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
     when = Times().parse(value)

@@ -1,21 +1,24 @@
 """One AP race → one Snapshot: its reporting units as units, its candidates as parties.
 
-Pure Python over the decoded JSON (one pass over units and candidates, a few thousand
-rows), then NumPy arrays per race and one :meth:`Snapshot.build`: no pandas work per cell.
+One pass of plain Python over the decoded records (:mod:`adapters.ap_schema`: types and
+ranges already checked) collects each race's rows; the pandas tables are built only when
+something reads them (:class:`~nightdesk.deferred.DeferredSnapshot`): a feed of 400 races
+pays for the one the desk watches. Everything :meth:`Snapshot.build` would refuse is
+refused here, while reading.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from adapters.ap_schema import RaceRecord, Unit
+from nightdesk.deferred import DeferredSnapshot, Tables
 from nightdesk.errors import FeedError
-from nightdesk.model import MAX_COUNT, Race, Snapshot, printable_text, strings, typed_frame
+from nightdesk.model import Race, has_control, printable_text, strings, typed_frame
 
 #: AP's ``winner`` flags → the model's race calls ("N" and others: not called).
 CALLS = {"X": "winner", "R": "runoff"}
@@ -37,47 +40,29 @@ class RaceInfo:
     office_id: str | None
     name: str  # for people: "CT President (GOP primary)"
     test: bool
-    units: list[Any] | None  # the raw reportingUnits (None or [] when AP gives none)
+    units: list[Unit] | None  # the reporting units (None or [] when AP gives none)
     updated: str | None  # the race's own lastUpdated, if it gives one
 
 
-def text(value: Any, what: str) -> str | None:
-    """An id or label as text: JSON strings and whole numbers; anything else is an error."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    raise FeedError(f"{what} must be a string, not {_shown(value)}")
+def _s(value: str | int | None) -> str | None:
+    """An id or label the schema let through (a string or a whole number) as text."""
+    return value if value is None or type(value) is str else str(value)
 
 
-def _shown(value: Any) -> str:
-    shown = printable_text(repr(value))
-    return shown if len(shown) <= 60 else shown[:59] + "…"
-
-
-def race_info(race: Any, position: int) -> RaceInfo:
+def race_info(race: RaceRecord, position: int) -> RaceInfo:
     """The race's identity and names; :class:`FeedError` naming the race when unusable."""
-    where = f"races[{position}]"
-    if not isinstance(race, dict):
-        raise FeedError(f"{where} must be an object (a race), not {_shown(race)}")
-    race_id = text(race.get("raceID"), f"{where}.raceID")
+    race_id = _s(race.raceID)
     if not race_id:
-        raise FeedError(f"{where} has no raceID")
-    units = race.get("reportingUnits")
-    if units is not None and not isinstance(units, list):
-        raise FeedError(f"race {race_id}: reportingUnits must be an array, not {_shown(units)}")
-    state = text(race.get("statePostal"), f"race {race_id}: statePostal")
+        raise FeedError(f"races[{position}] has no raceID")
+    units = race.reportingUnits
+    state = _s(race.statePostal)
     state_name = None
     for unit in units or ():
-        if isinstance(unit, dict):
-            state = state or text(unit.get("statePostal"), f"race {race_id}: statePostal")
-            if unit.get("level") in TOP_LEVELS:
-                state_name = text(unit.get("stateName"), f"race {race_id}: stateName")
-                break
-    office = text(race.get("officeName"), f"race {race_id}: officeName")
-    office_id = text(race.get("officeID"), f"race {race_id}: officeID")
+        state = state or _s(unit.statePostal)
+        if unit.level in TOP_LEVELS:
+            state_name = _s(unit.stateName)
+            break
+    office, office_id = _s(race.officeName), _s(race.officeID)
     key = f"{state}-{race_id}" if state else race_id
     return RaceInfo(
         key=printable_text(key),
@@ -87,21 +72,21 @@ def race_info(race: Any, position: int) -> RaceInfo:
         office=office,
         office_id=office_id,
         name=printable_text(_race_name(race, race_id, state, office or office_id)),
-        test=race.get("test") is True,
+        test=race.test is True,
         units=units,
-        updated=text(race.get("lastUpdated"), f"race {race_id}: lastUpdated"),
+        updated=_s(race.lastUpdated),
     )
 
 
-def _race_name(race: dict[str, Any], race_id: str, state: str | None, office: str | None) -> str:
+def _race_name(race: RaceRecord, race_id: str, state: str | None, office: str | None) -> str:
     """ "CT President (GOP primary)", "CO Proposition, BB Retain Revenue"."""
     name = " ".join(p for p in (state, office or f"race {race_id}") if p)
-    seat = text(race.get("seatName"), f"race {race_id}: seatName")
+    seat = _s(race.seatName)
     if seat:
         name += f", {seat}"
-    party = text(race.get("party"), f"race {race_id}: party")
+    party = _s(race.party)
     if party:
-        kind = text(race.get("raceType"), f"race {race_id}: raceType")
+        kind = _s(race.raceType)
         name += f" ({party} {kind.lower()})" if kind else f" ({party})"
     return name
 
@@ -128,6 +113,87 @@ class Times:
         return self._seen[value]
 
 
+@dataclass(frozen=True)
+class RaceShape:
+    """What reading a race checks at once: its unit ids (unique, printable), each unit's
+    parent and candidate ids (present, each once per unit). The rest waits for
+    :meth:`tables`."""
+
+    key: str
+    units: list[Unit]
+    ids: list[str]
+    parents: list[str | None]
+    pids: list[list[str]]
+
+    def tables(self) -> Tables:
+        """The votes, units and parties tables (what :meth:`Snapshot.build` checks)."""
+        party_at: dict[str, int] = {}
+        firsts: list[str | None] = []
+        lasts: list[str | None] = []
+        at_unit: list[int] = []
+        at_party: list[int] = []
+        counts: list[int | None] = []
+        top_calls: dict[int, str] | None = None  # the race call: the state row's
+        any_calls: dict[int, str] = {}  # a race without a state row: the first call found
+        for u, (unit, pids) in enumerate(zip(self.units, self.pids, strict=True)):
+            cands = unit.candidates
+            for pid, cand in zip(pids, cands, strict=True):
+                if pid not in party_at:
+                    party_at[pid] = len(firsts)
+                    firsts.append(_s(cand.first))
+                    lasts.append(_s(cand.last))
+            here = [party_at[pid] for pid in pids]
+            at_party.extend(here)
+            at_unit.extend([u] * len(here))
+            counts.extend([c.voteCount for c in cands])
+            calls = any_calls
+            if self.parents[u] is None and top_calls is None:
+                calls = top_calls = {}
+            for p, cand in zip(here, cands, strict=True):
+                flag = cand.winner
+                if flag and p not in calls and type(flag) is str and flag in CALLS:
+                    calls[p] = CALLS[flag]
+        calls = top_calls if top_calls is not None else any_calls
+        n, k = len(self.ids), len(party_at)
+        values = np.zeros((k, n), dtype=np.int64)
+        missing = np.ones((k, n), dtype=bool)
+        if counts:
+            rows, cols = np.asarray(at_party), np.asarray(at_unit)
+            given = np.array([c is not None for c in counts], dtype=bool)
+            values[rows[given], cols[given]] = [c for c in counts if c is not None]
+            missing[rows, cols] = ~given
+        index = pd.Index(self.ids, dtype=str)
+        party_ids = pd.Index(_unique_ids(list(party_at), "candidate", self.key), dtype=str)
+        votes = typed_frame(
+            [pd.arrays.IntegerArray(values[j], missing[j]) for j in range(k)], party_ids, index
+        )
+        shares = np.array([_reporting(unit) for unit in self.units], dtype=np.float64)
+        units = typed_frame(
+            [
+                strings(
+                    np.array(
+                        [_unit_name(unit, i) for unit, i in zip(self.units, self.ids, strict=True)],
+                        dtype=object,
+                    )
+                ),
+                strings(np.array(self.parents, dtype=object)),
+                pd.arrays.FloatingArray(np.nan_to_num(shares), np.isnan(shares)),
+            ],
+            _UNIT_COLUMNS.copy(),
+            index,
+        )
+        parties = typed_frame(
+            [
+                strings(np.array(_full_names(firsts, lasts, list(party_at)), dtype=object)),
+                strings(np.array(_short_names(lasts), dtype=object)),
+                strings(np.array([calls.get(p) for p in range(k)], dtype=object)),
+            ],
+            _PARTY_COLUMNS.copy(),
+            party_ids,
+        )
+        return {"votes": votes, "units": units, "parties": parties}
+
+
 def race_snapshot(
     info: RaceInfo,
     *,
@@ -135,153 +201,105 @@ def race_snapshot(
     fetched_at: datetime,
     published_at: datetime | None,
     times: Times,
-) -> Snapshot:
+) -> DeferredSnapshot:
     """The race's Snapshot. The state row keeps AP's own totals; subunits name it as parent.
 
     Unit ids: the state's postal code ("CT"); a subunit's is qualified by it and uses AP's
     ``reportingunitID`` (stable, unique in a state; ``fipsCode`` is not: New England towns
     share their county's), else ``fipsCode``, else its name. Parties are the candidates
     (``candidateID``, else ``polID``), called as the state row calls them.
+
+    Reading checks all that could make the tables fail; the tables are built when read.
     """
     race = info.key
+    units = info.units or []
     ids: list[str] = []
-    names: list[str | None] = []
     parents: list[str | None] = []
-    reporting: list[float] = []
-    at_unit: list[int] = []
-    at_party: list[int] = []
-    counts: list[int] = []
-    given: list[bool] = []
-    party_at: dict[str, int] = {}
-    firsts: list[str | None] = []
-    lasts: list[str | None] = []
-    top_calls: dict[int, str] | None = None  # the race call: the state row's
-    any_calls: dict[int, str] = {}  # a race without a state row: the first call found
-    updated: set[str] = {info.updated} if info.updated else set()
-    for u, unit in enumerate(info.units or ()):
-        where = f"race {race}, reportingUnits[{u}]"
-        if not isinstance(unit, dict):
-            raise FeedError(f"{where} must be an object, not {_shown(unit)}")
-        state = text(unit.get("statePostal"), f"{where}.statePostal") or info.state
+    all_pids: list[list[str]] = []
+    counted_tops: set[str] = set()  # state rows with some vote given
+    candidates: set[str] = set()
+    for u, unit in enumerate(units):
+        state = _s(unit.statePostal) or info.state
         if not state:
-            raise FeedError(f"{where} has no statePostal")
-        top = unit.get("level") in TOP_LEVELS
-        if top:
-            ids.append(state)
-            names.append(text(unit.get("stateName"), f"{where}.stateName") or state)
+            raise FeedError(f"race {race}, reportingUnits[{u}] has no statePostal")
+        cands = unit.candidates
+        if unit.level in TOP_LEVELS:
+            unit_id = state
             parents.append(None)
+            if any(c.voteCount is not None for c in cands):
+                counted_tops.add(state)
         else:
-            label = text(unit.get("reportingunitName"), f"{where}.reportingunitName")
-            key = (
-                text(unit.get("reportingunitID"), f"{where}.reportingunitID")
-                or text(unit.get("fipsCode"), f"{where}.fipsCode")
-                or label
-            )
+            key = _s(unit.reportingunitID) or _s(unit.fipsCode) or _s(unit.reportingunitName)
             if not key:
-                raise FeedError(f"{where} has no reportingunitID, fipsCode or name")
-            ids.append(f"{state}/{key}")
-            names.append(label or key)
-            parents.append(state)
-        reporting.append(_reporting(unit, where))
-        stamp = unit.get("lastUpdated")
-        if isinstance(stamp, str):
-            updated.add(stamp)
-        candidates = unit.get("candidates", [])
-        if not isinstance(candidates, list):
-            raise FeedError(f"{where}: candidates must be an array, not {_shown(candidates)}")
-        calls = any_calls
-        if top and top_calls is None:
-            calls = top_calls = {}
-        for c, cand in enumerate(candidates):
-            if not isinstance(cand, dict):
-                raise FeedError(f"{where}, candidates[{c}] must be an object, not {_shown(cand)}")
-            pid = text(cand.get("candidateID"), f"{where}, candidates[{c}].candidateID") or text(
-                cand.get("polID"), f"{where}, candidates[{c}].polID"
-            )
-            if not pid:
-                raise FeedError(f"{where}, candidates[{c}] has no candidateID or polID")
-            p = party_at.get(pid)
-            if p is None:
-                p = party_at[pid] = len(firsts)
-                firsts.append(text(cand.get("first"), f"candidate {pid}: first"))
-                lasts.append(text(cand.get("last"), f"candidate {pid}: last"))
-            votes = cand.get("voteCount")
-            at_unit.append(u)
-            at_party.append(p)
-            if votes is None:
-                counts.append(0)
-                given.append(False)
-            elif type(votes) is int and 0 <= votes <= MAX_COUNT:
-                counts.append(votes)
-                given.append(True)
-            else:
                 raise FeedError(
-                    f"{where}, candidate {printable_text(pid)}: voteCount {_shown(votes)} is not "
-                    f"a whole number of votes from 0 to {MAX_COUNT:,}"
+                    f"race {race}, reportingUnits[{u}] has no reportingunitID, fipsCode or name"
                 )
-            flag = cand.get("winner")
-            if flag and p not in calls and isinstance(flag, str) and flag in CALLS:
-                calls[p] = CALLS[flag]
-    calls = top_calls if top_calls is not None else any_calls
-    n, k = len(ids), len(firsts)
-    values = np.zeros((k, n), dtype=np.int64)
-    missing = np.ones((k, n), dtype=bool)
-    if counts:
-        rows, cols = np.asarray(at_party), np.asarray(at_unit)
-        flat = rows * n + cols
-        if len(np.unique(flat)) != len(flat):
-            raise FeedError(f"race {race}: {_repeated(flat, n, ids, list(party_at))}")
-        values[rows, cols] = counts
-        missing[rows, cols] = ~np.asarray(given, dtype=bool)
-    index = pd.Index(ids, dtype=str)
-    party_ids = pd.Index(list(party_at), dtype=str)
-    votes = typed_frame(
-        [pd.arrays.IntegerArray(values[j], missing[j]) for j in range(k)], party_ids, index
-    )
-    shares = np.asarray(reporting, dtype=np.float64)
-    units = typed_frame(
-        [
-            strings(np.asarray(names, dtype=object)),
-            strings(np.asarray(parents, dtype=object)),
-            pd.arrays.FloatingArray(np.nan_to_num(shares), np.isnan(shares)),
-        ],
-        _UNIT_COLUMNS.copy(),
-        index,
-    )
-    parties = typed_frame(
-        [
-            strings(np.asarray(_full_names(firsts, lasts, list(party_at)), dtype=object)),
-            strings(np.asarray(_short_names(lasts), dtype=object)),
-            strings(np.asarray([calls.get(p) for p in range(k)], dtype=object)),
-        ],
-        _PARTY_COLUMNS.copy(),
-        party_ids,
-    )
-    return Snapshot.build(
+            unit_id = f"{state}/{key}"
+            parents.append(state)
+        ids.append(unit_id)
+        pids = [p if type(p := c.candidateID) is str and p else _s(p) or _s(c.polID) for c in cands]
+        all_pids.append(pids)  # type: ignore[arg-type]
+        candidates.update(pids)  # type: ignore[arg-type]
+        if len(set(pids)) != len(pids) or not all(pids):
+            _bad_candidates(pids, race, u, unit_id)
+    updated = {t for unit in units if type(t := unit.lastUpdated) is str}
+    if info.updated:
+        updated.add(info.updated)
+    _unique_ids(list(candidates), "candidate", race)  # still apart once printable
+    shape = RaceShape(race, units, _unique_ids(ids, "unit", race), parents, all_pids)
+    return DeferredSnapshot(
         source=source,
-        votes=votes,
-        units=units,
-        parties=parties,
         fetched_at=fetched_at,
         published_at=times.latest(updated) or published_at,
         race=Race(info.key, info.name, test=info.test),
+        make=shape.tables,
+        # The records as decoded: equal records make equal tables.
+        content=units,
+        # Every subunit's parent is a state row the race gives with votes: nothing to roll up.
+        tree_complete=all(p is None or p in counted_tops for p in parents),
     )
 
 
-def _reporting(unit: Mapping[str, Any], where: str) -> float:
+def _bad_candidates(pids: list[str | None], race: str, u: int, unit_id: str) -> None:
+    """Raise for a unit whose candidates lack an id or repeat one."""
+    seen: set[str] = set()
+    for c, pid in enumerate(pids):
+        if not pid:
+            raise FeedError(
+                f"race {race}, reportingUnits[{u}], candidates[{c}] has no candidateID or polID"
+            )
+        if pid in seen:
+            raise FeedError(
+                f"race {race}: candidate {printable_text(pid)} appears twice in "
+                f"reporting unit {printable_text(unit_id)}"
+            )
+        seen.add(pid)
+
+
+def _unit_name(unit: Unit, unit_id: str) -> str:
+    if unit.level in TOP_LEVELS:
+        return _s(unit.stateName) or unit_id
+    return _s(unit.reportingunitName) or unit_id.split("/", 1)[1]
+
+
+def _reporting(unit: Unit) -> float:
     """Precincts reporting / total (exact); AP's rounded percentage only when that fails."""
-    done, total = unit.get("precinctsReporting"), unit.get("precinctsTotal")
-    for name, value in (("precinctsReporting", done), ("precinctsTotal", total)):
-        if value is not None and (type(value) is not int or value < 0):
-            raise FeedError(f"{where}: {name} {_shown(value)} is not a whole number ≥ 0")
+    done, total = unit.precinctsReporting, unit.precinctsTotal
     if done is not None and total:
         return done / total
-    pct = unit.get("precinctsReportingPct")
-    if pct is None:
-        return float("nan")
-    if type(pct) not in (int, float) or not 0 <= pct <= 100:
-        raise FeedError(f"{where}: precinctsReportingPct {_shown(pct)} is not a percentage")
-    return pct / 100
+    pct = unit.precinctsReportingPct
+    return float("nan") if pct is None else pct / 100
+
+
+def _unique_ids(values: list[str], what: str, race: str) -> list[str]:
+    """The ids as the tables will show them (control characters replaced), each once."""
+    if has_control("".join(values)):
+        values = [printable_text(v) for v in values]
+    if len(set(values)) != len(values):
+        seen: set[str] = set()
+        dup = next(v for v in values if v in seen or seen.add(v))  # type: ignore[func-returns-value]
+        raise FeedError(f"race {race}: {what} {dup!r} appears twice")
+    return values
 
 
 def _full_names(firsts: list[str | None], lasts: list[str | None], ids: list[str]) -> list[str]:
@@ -299,13 +317,3 @@ def _short_names(lasts: list[str | None]) -> list[str | None]:
         if last:
             seen[last] = seen.get(last, 0) + 1
     return [last if last and seen[last] == 1 else None for last in lasts]
-
-
-def _repeated(flat: np.ndarray, n: int, ids: list[str], parties: list[str]) -> str:
-    values, counts = np.unique(flat, return_counts=True)
-    first = int(values[counts > 1][0])
-    party, unit = divmod(first, n)
-    return (
-        f"candidate {printable_text(parties[party])} appears twice in reporting unit "
-        f"{printable_text(ids[unit])}"
-    )

@@ -13,7 +13,9 @@ import pandas as pd
 
 from adapters.clarity_cubes import Cube
 from adapters.clarity_document import Contest, Document
-from nightdesk.model import Race, Snapshot, printable_text, strings, typed_frame
+from nightdesk.deferred import DeferredSnapshot, Tables
+from nightdesk.errors import FeedError
+from nightdesk.model import MAX_COUNT, Race, has_control, printable_text, strings, typed_frame
 
 _PARTY_COLUMNS = pd.Index(["name", "short_name"])
 
@@ -26,9 +28,66 @@ def contest_snapshot(
     source: str,
     fetched_at: datetime,
     published_at: datetime | None,
-) -> Snapshot:
+) -> DeferredSnapshot:
     """One contest's Snapshot: votes (summed over vote types), the split by vote type,
-    the units' reporting and the choices as parties."""
+    the units' reporting and the choices as parties.
+
+    What :meth:`Snapshot.build` would refuse is refused here; the tables are built when
+    first read (a state's file has hundreds of contests, a desk watches a few).
+    """
+    _check(contest, cube, source)
+    own = contest.reporting
+    return DeferredSnapshot(
+        source=source,
+        fetched_at=fetched_at,
+        published_at=published_at,
+        race=Race(id=contest.key, name=printable_text(contest.text)),
+        make=lambda: _tables(contest, cube, doc),
+        # Everything the tables are made of: equal tokens, equal tables.
+        content=(
+            cube.votes.shape,
+            cube.votes.tobytes(),
+            cube.given.tobytes(),
+            cube.units,
+            contest.choices,
+            contest.vote_types,
+            own or doc.turnout_reporting,
+        ),
+        tree_complete=True,  # every unit is at the top: the file's region is the whole
+    )
+
+
+def _check(contest: Contest, cube: Cube, source: str) -> None:
+    """Refuse what would make the tables fail: a count past the model's limit, a choice
+    key twice, unit ids that control characters would make equal."""
+    # Counts are never negative: when they all sum within the limit, so does every unit's.
+    # In floats: 18-digit counts would overflow an int64 sum.
+    votes = cube.votes
+    if (
+        votes.size
+        and votes.sum(dtype=np.float64) > MAX_COUNT
+        and votes.sum(axis=0, dtype=np.float64).max() > MAX_COUNT
+    ):
+        raise FeedError(
+            f"contest {contest.key!r}: a vote count is larger than {MAX_COUNT:,}; no real count is",
+            source=source,
+        )
+    keys = [c.key for c in contest.choices]
+    if has_control("".join(keys)):
+        keys = [printable_text(k) for k in keys]
+    if len(set(keys)) != len(keys):
+        raise FeedError(f"contest {contest.key!r} lists a choice key twice", source=source)
+    units = [*cube.units, *contest.reporting]
+    if has_control("".join(units)):
+        printed = {printable_text(u) for u in dict.fromkeys(units)}
+        if len(printed) != len(dict.fromkeys(units)):
+            raise FeedError(
+                f"contest {contest.key!r}: two units differ only in control characters",
+                source=source,
+            )
+
+
+def _tables(contest: Contest, cube: Cube, doc: Document) -> Tables:
     columns = pd.Index([c.key for c in contest.choices], dtype=str)
     index = pd.Index(cube.units, dtype=str)
     votes = _frame(cube.votes.sum(axis=0), cube.given.any(axis=0), columns, index)
@@ -36,16 +95,12 @@ def contest_snapshot(
         name: _frame(cube.votes[t], cube.given[t], columns, index)
         for t, name in enumerate(contest.vote_types)
     }
-    return Snapshot.build(
-        source=source,
-        votes=votes,
-        units=_units(contest, doc, cube.units, index),
-        parties=_parties(contest, columns),
-        fetched_at=fetched_at,
-        published_at=published_at,
-        race=Race(id=contest.key, name=printable_text(contest.text)),
-        vote_types=vote_types or None,
-    )
+    return {
+        "votes": votes,
+        "units": _units(contest, doc, cube.units, index),
+        "parties": _parties(contest, columns),
+        "vote_types": vote_types or None,
+    }
 
 
 def _frame(
@@ -112,25 +167,29 @@ def disagreement(contest: Contest, cube: Cube) -> str | None:
     """What differs between a contest's ``totalVotes`` or vote type ``votes`` and its
     cells, if anything. Not an error: the cells are what the tables show (the detail a
     desk reads), but a desk should know the file disagrees with itself."""
-    given = cube.given
-    if not given.any():
+    if not cube.votes.size:
         return None
-    by_choice = cube.votes.sum(axis=(0, 2))
-    by_type = cube.votes.sum(axis=2)
+    # One reduction per contest, the rest on Python ints (hundreds of contests a poll).
+    by_type: list[list[int]] = cube.votes.sum(axis=2).tolist()
+    by_choice = [sum(column) for column in zip(*by_type, strict=True)]
     problems: list[str] = []
+    given: list[bool] | None = None
     for i, c in enumerate(contest.choices):
         stated = c.total_votes
-        if stated and stated.isdigit() and given[:, i].any() and int(stated) != by_choice[i]:
-            problems.append(
-                f"{c.text!r} totalVotes {int(stated):,} but its units sum to {by_choice[i]:,}"
-            )
+        if stated and stated.isdigit() and int(stated) != by_choice[i]:
+            if given is None:
+                given = cube.given.any(axis=(0, 2)).tolist()
+            if given[i]:
+                problems.append(
+                    f"{c.text!r} totalVotes {int(stated):,} but its units sum to {by_choice[i]:,}"
+                )
     for choice, vote_type, stated, _ in contest.segments:
-        if stated and stated.isdigit() and int(stated) != by_type[vote_type, choice]:
+        if stated and stated.isdigit() and int(stated) != by_type[vote_type][choice]:
             problems.append(
                 f"{contest.choices[choice].text!r} {contest.vote_types[vote_type]} votes "
-                f"{int(stated):,} but its units sum to {by_type[vote_type, choice]:,}"
+                f"{int(stated):,} but its units sum to {by_type[vote_type][choice]:,}"
             )
-    if not problems:
+    if not problems or not cube.given.any():
         return None
     more = " …" if len(problems) > 3 else ""
     return printable_text(

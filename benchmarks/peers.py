@@ -58,11 +58,17 @@ CASES = (
 OURS_TIMED = {
     "parse": (
         "Path(FILE).read_bytes() + nightdesk.formats.load(FORMAT).parse(body, ctx), all races: "
-        "one Snapshot per race (units, parties, votes DataFrames), in this process"
+        "every value read and checked (a record per candidate and unit, as the peers make), "
+        "one Snapshot per race whose pandas tables are built when first read "
+        "(nightdesk.deferred), in this process"
     ),
     "+rollup": (
         "the same through nightdesk.formats.parse(fmt, body, ctx), which also completes the "
         "unit hierarchy (hierarchy.rollup): what the poller runs on each response"
+    ),
+    "+tables": (
+        "the same, then every race's tables built (votes, units, parties, vote types): what "
+        "a desk never waits for (it reads one race at a time), shown for scale"
     ),
 }
 
@@ -100,8 +106,9 @@ def time_peer(python: Path, peer: str, path: Path, runs: int, warmup: int = 1) -
 # -- our side -------------------------------------------------------------------------------
 
 
-def our_parsers(name: str) -> tuple[Callable[[bytes], list[Any]], Callable[[bytes], list[Any]]]:
-    """``fmt.parse`` and ``formats.parse`` for format ``name``; ImportError etc. while absent."""
+def our_parsers(name: str) -> tuple[Callable[[bytes], list[Any]], ...]:
+    """``fmt.parse``, ``formats.parse`` and the latter with every table built, for format
+    ``name`` (in :data:`OURS_TIMED`'s order); ImportError etc. while absent."""
     from nightdesk import formats
     from nightdesk.formats import ParseContext
     from nightdesk.model import Snapshot
@@ -116,7 +123,12 @@ def our_parsers(name: str) -> tuple[Callable[[bytes], list[Any]], Callable[[byte
         # A format may return a Page (snapshots + AP's next URL) or a sequence of snapshots.
         return list(getattr(result, "snapshots", result))
 
-    return bare, lambda body: formats.parse(fmt, body, ctx)
+    def tables(body: bytes) -> list[Any]:
+        snapshots = formats.parse(fmt, body, ctx)
+        built = [(s.votes, s.units, s.parties, s.vote_types) for s in snapshots]
+        return built
+
+    return bare, lambda body: formats.parse(fmt, body, ctx), tables
 
 
 def time_ours(parse: Callable[[bytes], list[Any]], path: Path, runs: int) -> Timing:
@@ -149,7 +161,7 @@ class Row:
     file: str
     peer: str
     peer_time: Timing | None
-    side: str  # "parse" or "+rollup"
+    side: str  # a key of OURS_TIMED
     ours: Timing | None
     note: str = ""
 

@@ -83,8 +83,9 @@ def ancestors(snapshot: Snapshot, unit: str) -> list[str]:
 
 def rollup(snapshot: Snapshot) -> Snapshot:
     """The snapshot with its tree complete: named parents get rows, parents without votes get
-    their children's sums. The same object when nothing is missing (flat feeds)."""
-    if is_flat(snapshot):
+    their children's sums. The same object when nothing is missing (flat feeds, and trees
+    the adapter vouches for: see :meth:`Snapshot.tree_complete`)."""
+    if snapshot.tree_complete() or is_flat(snapshot):
         return snapshot
     units = snapshot.units
     ids = units.index

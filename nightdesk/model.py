@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
@@ -40,6 +40,11 @@ MAX_SEATS = 1_000
 _CONTROL = r"[\x00-\x1f\x7f-\x9f]"
 _HAS_CONTROL = re.compile(_CONTROL)
 REPLACEMENT = "\ufffd"
+
+
+def has_control(text: str) -> bool:
+    """Whether ``text`` holds a control character (check many labels at once: join them)."""
+    return _HAS_CONTROL.search(text) is not None
 
 
 def printable_text(text: str) -> str:
@@ -446,12 +451,25 @@ class Snapshot:
         """
         if self is other:
             return True
+        mine = self.counts_token()
+        if mine is not None and self.race == other.race and mine == other.counts_token():
+            return True  # equal reads of the feed: no table needs building
         return (
             self.race == other.race
             and self.votes.equals(other.votes)
             and self.units.equals(other.units)
             and self.parties["called"].equals(other.parties["called"])
         )
+
+    def counts_token(self) -> Hashable | None:
+        """What the feed gave, as read (before any table), when the adapter keeps it: equal
+        tokens mean the same counts. ``None`` here; see :mod:`nightdesk.deferred`."""
+        return None
+
+    def tree_complete(self) -> bool | None:
+        """Whether the adapter knows the unit tree needs no roll-up (every parent present,
+        with votes, no loops); ``None`` when it does not say."""
+        return None
 
     @cached_property
     def _vote_arrays(self) -> tuple[np.ndarray, np.ndarray]:

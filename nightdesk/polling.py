@@ -525,8 +525,12 @@ def _read_and_assess(
             snapshots[key] = hierarchy.rollup(snapshot)
     keys = [k for k in snapshots if k in touched]
     _refuse_older([snapshots[k] for k in keys], keys, previous)
+    # Races that counted the same as before keep their previous snapshot (and result).
+    for k in keys:
+        if k in previous and snapshots[k].same_counts(previous[k].snapshot):
+            snapshots[k] = previous[k].snapshot
     changed = set(snapshots) != set(previous) or any(
-        not snapshots[k].same_counts(previous[k].snapshot) for k in keys if k in previous
+        snapshots[k] is not previous[k].snapshot for k in keys if k in previous
     )
     if not changed:
         return _Parsed((), False, raw, page)
@@ -535,8 +539,9 @@ def _read_and_assess(
     for key, snapshot in snapshots.items():
         prior = previous.get(key)
         if prior is not None and snapshot is prior.snapshot:
-            # Left out of a partial answer: what assess would find (nothing changed, the same
-            # seats), without its cost per race (a big AP feed has hundreds of races).
+            # Left out of a partial answer, or counted the same: what assess would find
+            # (nothing changed, the same seats), without its cost per race (a big AP feed
+            # has hundreds of races, and one poll changes a few).
             blank = blank or compare(snapshot, snapshot, same_units=True)
             unchanged = replace(blank, before=snapshot, after=snapshot)
             results.append(replace(prior, previous=snapshot, delta=unchanged))

@@ -25,6 +25,7 @@ import pytest
 from adapters.ap import AP_FORMAT
 from nightdesk import config as cfg
 from nightdesk import formats
+from nightdesk.deferred import DeferredSnapshot
 from nightdesk.formats import ParseContext
 from nightdesk.model import Snapshot
 from nightdesk.polling import Poller, SourceState
@@ -238,6 +239,39 @@ async def test_full_then_partial_merges_into_what_the_next_full_answer_gives(
             assert ap.paths[-1] == next2
     # Every request carried the key, as AP expects it.
     assert all(headers.get("x-api-key") == KEY for _, headers in ap.requests)
+
+
+async def test_a_full_answer_builds_and_assesses_only_the_races_that_moved(
+    ap: APServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two full answers (no next URL): the races that counted the same keep their result,
+    and their new reads are compared and dropped without building a table."""
+    built: list[str] = []
+    real = DeferredSnapshot._built
+
+    def counting(self: DeferredSnapshot) -> Snapshot:
+        if not self.built:
+            built.append(self.race.id if self.race else "")
+        return real(self)
+
+    monkeypatch.setattr(DeferredSnapshot, "_built", counting)
+    first, second = national(), later(national())
+    ap.set(FULL_PATH, first)
+    async with Poller(config(ap.base + FULL_PATH)) as poller:
+        before = state_races(await poll(poller))
+        assert len(built) == len(before)  # the first answer: every race assessed
+        built.clear()
+        ap.set(FULL_PATH, second)
+        after = await poll(poller)
+        assert after.changed and not after.health.failures
+    assert sorted(k.split("-")[1] for k in built) == sorted(CHANGED)
+    assert_same(state_races(after), parsed(second))
+    for result in after.results:
+        if result.race_key.split("-")[1] not in CHANGED:
+            assert result.snapshot is before[result.race_key]
+            assert result.delta.is_empty
+        elif result.race_key == "KY-18525":  # the recall's change is a call, not a count
+            assert not result.delta.is_empty
 
 
 async def test_a_failed_next_url_falls_back_to_the_full_feed(ap: APServer) -> None:
