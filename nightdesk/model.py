@@ -256,6 +256,20 @@ def _vote_types(
         return None
     out: dict[str, pd.DataFrame] = {}
     for name, table in given.items():
+        arrays = column_arrays(table)
+        if (
+            table.index.equals(votes.index)
+            and table.columns.equals(votes.columns)
+            and all(type(a) is pd.arrays.IntegerArray and a.dtype == "Int64" for a in arrays)
+        ):
+            # Typed and aligned already (the adapters build them so): only the sign to check,
+            # on the arrays' own buffers; the labels are the votes' (already printable).
+            if any(bool((a._data < 0).any()) for a in arrays):
+                raise FeedError(f"{name} votes must not be negative", source=source)
+            out[printable_text(str(name))] = typed_frame(
+                [a.copy() for a in arrays], votes.columns, votes.index
+            )
+            continue
         try:
             typed = table.astype("Int64")
         except (TypeError, ValueError) as exc:
