@@ -6,11 +6,12 @@ A correction is any count that went down (or was withdrawn): the desk must alway
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from nightdesk.model import UNIT_FIGURES, Snapshot, typed_frame
+from nightdesk.model import UNIT_FIGURES, Snapshot, column_arrays, typed_frame
 
 CELL_COLUMNS = ["unit", "party", "before", "after", "change", "correction"]
 FIGURE_COLUMNS = ["unit", "figure", "before", "after", "change", "correction"]
@@ -127,7 +128,11 @@ def _changes(
     b, a, b_na, a_na = bv[r, c], av[r, c], bm[r, c], am[r, c]
     change = np.where(a_na, 0, a) - np.where(b_na, 0, b)
     correction = ~b_na & (a_na | (a < b))
-    masked = pd.arrays.FloatingArray if value_dtype == "Float64" else pd.arrays.IntegerArray
+    if value_dtype == "Float64":
+        masked: Any = pd.arrays.FloatingArray
+        b, a, change = (x.astype(np.float64, copy=False) for x in (b, a, change))
+    else:
+        masked = pd.arrays.IntegerArray
     return typed_frame(
         [
             pd.Index(rows.to_numpy(dtype=object)[r], dtype=object).astype(str).array,
@@ -210,16 +215,18 @@ def compare(before: Snapshot | None, after: Snapshot, *, same_units: bool | None
     cells = _changes(
         bv, a_votes.aligned(units, parties, True), units, parties, CELL_COLUMNS, "Int64"
     )
-    figs = _changes(
-        bc, (a_counts.values, a_counts.missing), units, _COUNTS, FIGURE_COLUMNS, "Int64"
-    )
     rep = _changes(br, (a_rep.values, a_rep.missing), units, _REPORTING, FIGURE_COLUMNS, "Float64")
+    # Reporting going down is a correction too; with it, the figures are floats.
+    figs = _changes(
+        bc,
+        (a_counts.values, a_counts.missing),
+        units,
+        _COUNTS,
+        FIGURE_COLUMNS,
+        "Int64" if rep.empty else "Float64",
+    )
     if not rep.empty:
-        # Reporting going down is a correction too; keep its own (float) dtype.
-        figs = pd.concat(
-            [figs.astype({"before": "Float64", "after": "Float64", "change": "Float64"}), rep],
-            ignore_index=True,
-        )
+        figs = _append(figs, rep)
     return Delta(
         before=before,
         after=after,
@@ -228,6 +235,21 @@ def compare(before: Snapshot | None, after: Snapshot, *, same_units: bool | None
         appeared=appeared,
         vanished=vanished,
     )
+
+
+def _append(first: pd.DataFrame, second: pd.DataFrame) -> pd.DataFrame:
+    """Two long tables of the same columns, one after the other (``pd.concat`` without its
+    per-call cost, which every first poll of a many-race feed pays per race)."""
+    if first.empty:
+        return second
+    arrays = []
+    for a, b in zip(column_arrays(first), column_arrays(second), strict=True):
+        if a.dtype != b.dtype:
+            return pd.concat([first, second], ignore_index=True)
+        arrays.append(
+            np.concatenate([a, b]) if isinstance(a, np.ndarray) else a._concat_same_type([a, b])
+        )
+    return typed_frame(arrays, first.columns.copy(), pd.RangeIndex(len(first) + len(second)))
 
 
 def _nothing(rows: int, cols: int, dtype: type) -> tuple[np.ndarray, np.ndarray]:
