@@ -35,16 +35,18 @@ from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
-from adapters.clarity_cubes import Cube, contest_cubes
+import numpy as np
+
+from adapters.clarity_cubes import contest_cubes, segment_sums, vote_numbers
 from adapters.clarity_document import Contest, Document
-from adapters.clarity_tables import contest_snapshot, disagreement
+from adapters.clarity_tables import contest_snapshot, disagreements
 from adapters.clarity_time import clarity_time
 from adapters.clarity_xml import read_document
 from adapters.clarity_zip import MAX_UNZIPPED_BYTES, is_zip, unzip_detail
 from adapters.feed_time import published_at
 from nightdesk.errors import FeedError
 from nightdesk.formats import OptionSpec, ParseContext
-from nightdesk.model import Snapshot, printable_text
+from nightdesk.model import MAX_COUNT, Snapshot, has_control, printable_text
 
 __all__ = ["CLARITY_FORMAT", "ClarityFormat"]
 
@@ -171,7 +173,16 @@ def snapshots(doc: Document, ctx: ParseContext) -> list[Snapshot]:
     """The chosen contests' Snapshots from a document read by :func:`read_document`."""
     chosen = [c for c in doc.contests if c.selected]
     cubes = contest_cubes(doc, chosen)
-    _report_disagreements(chosen, cubes, ctx.source)
+    # Checked once for the whole document; per contest only when they may fail.
+    large = bool(vote_numbers(doc).sum(dtype=np.float64) > MAX_COUNT)
+    control = has_control(
+        "".join(_names(doc.unit_names))
+        + "".join(c.key for contest in chosen for c in contest.choices)
+        + "".join(name for contest in chosen for name in contest.reporting)
+        + (doc.texts.get("Region") or "")
+    )
+    if not large:
+        _report_disagreements(chosen, *segment_sums(doc, chosen), ctx.source)
     published = clarity_time(doc.texts.get("Timestamp")) or published_at(ctx.headers)
     return [
         contest_snapshot(
@@ -181,14 +192,24 @@ def snapshots(doc: Document, ctx: ParseContext) -> list[Snapshot]:
             source=ctx.source,
             fetched_at=ctx.fetched_at,
             published_at=published,
+            large=large,
+            control=control,
         )
         for contest, cube in zip(chosen, cubes, strict=True)
     ]
 
 
-def _report_disagreements(chosen: list[Contest], cubes: list[Cube], source: str) -> None:
+def _names(units: Sequence[str]) -> Sequence[str]:
+    """The distinct unit names (the fast reader keeps them apart from the cells)."""
+    distinct = getattr(units, "names", None)
+    return distinct if distinct is not None else units
+
+
+def _report_disagreements(
+    chosen: list[Contest], sums: list[int], cells: list[int], source: str
+) -> None:
     """One log line per poll for the contests whose stated totals differ from their units."""
-    found = [d for c, cube in zip(chosen, cubes, strict=True) if (d := disagreement(c, cube))]
+    found = disagreements(chosen, sums, cells)
     if found:
         log.warning(
             "source %s: %d clarity contest(s) disagree with themselves; the units' votes are "

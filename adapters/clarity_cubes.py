@@ -1,10 +1,12 @@
 """Vote cells → one NumPy cube per contest, for all contests at once.
 
-The readers leave every vote cell of the chosen contests in two flat lists (unit name,
-votes), in document order, with each choice's ``<VoteType>`` marking where its cells start.
-Here they become int64 cubes ``[vote type, choice, unit]``: the numbers are converted once,
-the units numbered per contest in the order the file first names them, and every cell
-scattered into its contest's cube by one vectorised pass over the whole document.
+The readers leave every vote cell of the chosen contests in two flat columns (unit name,
+votes), in document order, with each choice's ``<VoteType>`` marking where its cells start:
+lists of text from the careful reader, arrays (unit codes, numbers) from the fast one.
+Here they become int64 cubes ``[vote type, choice, unit]``: the numbers are converted once
+(the fast reader did it already), the units numbered per contest in the order the file
+first names them, and every cell scattered into its contest's cube by one vectorised pass
+over the whole document.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from adapters.clarity_document import Contest, Document
+from adapters.clarity_document import Contest, Document, UnitColumn, VoteColumn
 from nightdesk.errors import FeedError
 
 #: More digits than any count can have (int64 holds 18): refused before conversion.
@@ -43,32 +45,25 @@ def contest_cubes(doc: Document, contests: list[Contest]) -> list[Cube]:
     """
     numbers = vote_numbers(doc)
     codes, names = _unit_codes(doc)
-    segments = [
-        (i, choice, vote_type, start)
-        for i, contest in enumerate(contests)
-        for choice, vote_type, _, start in contest.segments
-    ]
+    counts = [len(contest.segments) for contest in contests]
+    segments = [segment for contest in contests for segment in contest.segments]
     if not segments or not len(numbers):
         return [_whole(contest, doc) for contest in contests]
-    seg = np.array(segments, dtype=np.int64)
+    choice_of, type_of, _, starts = zip(*segments, strict=True)
     # The chosen contests' cells are contiguous: a segment ends where the next begins.
-    lengths = np.diff(np.append(seg[:, 3], len(numbers)))
-    contest_of = np.repeat(seg[:, 0], lengths)
-    choice = np.repeat(seg[:, 1], lengths)
-    vote_type = np.repeat(seg[:, 2], lengths)
+    lengths = np.diff(np.append(np.array(starts, dtype=np.int64), len(numbers)))
+    contest_of = np.repeat(np.repeat(np.arange(len(contests)), counts), lengths)
+    choice = np.repeat(np.array(choice_of, dtype=np.int64), lengths)
+    vote_type = np.repeat(np.array(type_of, dtype=np.int64), lengths)
 
-    # Number each contest's units in the order the file first names them.
+    # Number each contest's units in the order the file first names them (contest by
+    # contest: their cells are in document order).
     n_names = max(len(names), 1)
-    pairs, first, inverse = np.unique(
-        contest_of * n_names + codes, return_index=True, return_inverse=True
-    )
-    order = np.argsort(first, kind="stable")  # by contest, then first appearance
-    slot = np.empty_like(order)
-    slot[order] = np.arange(len(order))
+    slot, pairs = pd.factorize(contest_of * n_names + codes)
     n_units = np.bincount(pairs // n_names, minlength=len(contests))
     unit_start = np.cumsum(n_units) - n_units
-    local = slot[inverse] - unit_start[contest_of]
-    unit_names = names[pairs[order] % n_names]
+    local = slot - unit_start[contest_of]
+    unit_names = names[pairs % n_names]
 
     n_choices = np.array([len(c.choices) for c in contests], dtype=np.int64)
     n_types = np.array([len(c.vote_types) for c in contests], dtype=np.int64)
@@ -90,6 +85,7 @@ def contest_cubes(doc: Document, contests: list[Contest]) -> list[Cube]:
     shapes = zip(
         offsets.tolist(), n_types.tolist(), n_choices.tolist(), n_units.tolist(), strict=True
     )
+    all_units = unit_names.tolist()
     for contest, start, (offset, types, choices, units) in zip(
         contests, unit_start.tolist(), shapes, strict=True
     ):
@@ -101,19 +97,31 @@ def contest_cubes(doc: Document, contests: list[Contest]) -> list[Cube]:
             Cube(
                 votes[offset:end].reshape(shape),
                 given[offset:end].reshape(shape),
-                unit_names[start : start + units].tolist(),
+                all_units[start : start + units],
             )
         )
     return cubes
+
+
+def segment_sums(doc: Document, contests: list[Contest]) -> tuple[list[int], list[int]]:
+    """Each segment's (a choice's ``<VoteType>``) vote sum and cell count, the contests'
+    segments one after another; for sums within int64 (check the total first)."""
+    numbers = vote_numbers(doc)
+    starts = np.array([s[3] for c in contests for s in c.segments], dtype=np.int64)
+    ends = np.append(starts[1:], len(numbers)) if len(starts) else starts
+    running = np.concatenate([np.zeros(1, dtype=np.int64), np.cumsum(numbers)])
+    return (running[ends] - running[starts]).tolist(), (ends - starts).tolist()
 
 
 def vote_numbers(doc: Document) -> np.ndarray:
     """Every cell's votes as int64, converted in one go; a bad cell is a FeedError naming
     the contest, choice, vote type and unit."""
     texts = doc.vote_texts
+    if isinstance(texts, VoteColumn):
+        return texts.numbers  # (the fast reader read them, plain digits only)
     if not texts:
         return np.zeros(0, dtype=np.int64)
-    joined = (b"" if isinstance(texts[0], bytes) else "").join(texts)  # type: ignore[attr-defined]
+    joined = "".join(texts)
     if joined.isascii() and joined.isdigit():
         try:
             return np.fromiter(map(int, texts), dtype=np.int64, count=len(texts))
@@ -121,21 +129,19 @@ def vote_numbers(doc: Document) -> np.ndarray:
             pass  # an empty value or one too long: found below
     for i, text in enumerate(texts):
         if not (text.isascii() and text.isdigit() and len(text) <= MAX_DIGITS):
-            raise FeedError(f"{_cell(doc, i)}: votes {_str(text)!r} is not a whole number of votes")
+            raise FeedError(f"{_cell(doc, i)}: votes {text!r} is not a whole number of votes")
     raise AssertionError("unreachable: every vote text was a number")
 
 
 def _unit_codes(doc: Document) -> tuple[np.ndarray, np.ndarray]:
-    """Each cell's unit as a code into the distinct unit names (decoded: few of them)."""
-    codes, names = pd.factorize(pd.Index(doc.unit_names, dtype=object))
-    names = names.to_numpy(dtype=object)
-    if len(names) and isinstance(names[0], bytes):
-        names = np.array([n.decode() for n in names], dtype=object)
-    return codes.astype(np.int64, copy=False), names
-
-
-def _str(text: str | bytes) -> str:
-    return text.decode(errors="replace") if isinstance(text, bytes) else text
+    """Each cell's unit as a code into the distinct unit names."""
+    units = doc.unit_names
+    if isinstance(units, UnitColumn):
+        names = np.empty(len(units.names), dtype=object)
+        names[:] = units.names
+        return units.codes, names
+    codes, distinct = pd.factorize(pd.Index(units, dtype=object))
+    return codes.astype(np.int64, copy=False), distinct.to_numpy(dtype=object)
 
 
 def _cell(doc: Document, index: int) -> str:
@@ -147,7 +153,7 @@ def _cell(doc: Document, index: int) -> str:
             return (
                 f"contest {contest.key!r} ({contest.text}), choice "
                 f"{contest.choices[choice].text!r}, {contest.vote_types[vote_type]}, "
-                f"unit {_str(doc.unit_names[index])!r}"
+                f"unit {doc.unit_names[index]!r}"
             )
     return f"vote cell {index}"
 

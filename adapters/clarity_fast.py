@@ -1,223 +1,827 @@
-"""The fast reader of a Clarity ``detail.xml``: byte searches over a document already checked.
+"""The fast reader of a Clarity ``detail.xml``: whole-document NumPy passes over a document
+already checked.
 
 It runs only after :func:`adapters.clarity_xml.check_document` has parsed the whole body
 with defusedxml (well-formed, no DTD, no entities beyond XML's five and character
-references, root ``<ElectionResult>``). On such a document Clarity's regular layout lets
-C-speed searches do the work that per-element Python callbacks would: a choice's vote
-cells under one ``<VoteType>`` are one ``findall``.
+references, root ``<ElectionResult>``). In such a document every ``<`` after the root
+starts a tag (once comments, CDATA and processing instructions are ruled out), and a
+double-quoted attribute value ends at the next ``"``. So one pass over the bytes finds
+every ``<``; each tag's kind is read from the eight bytes after it, and the nesting of all
+tags is checked at once with cumulative sums. Values are read a word (eight bytes) at a
+time for all tags of a kind together: the first ``"`` in a word is found with integer
+arithmetic, the same words tell the unit names apart (hashed, then checked byte for byte),
+and the votes are read eight digits at a time. Python runs per contest and per distinct
+name, never per vote cell.
 
-It vouches only for what it has checked: every tag inside a choice is a ``<VoteType>`` or a
-vote cell of the exact form ``<County name="…" votes="…" />``, containers do not nest, and
-no comment, CDATA section or processing instruction hides markup. Anything else (single
-quotes, entities in a unit name, another attribute order, another encoding) raises
-:class:`~adapters.spans.Decline` and the careful reader (per-element callbacks) reads the
-body instead, with the same result.
+It vouches only for what it has checked, and raises :class:`~adapters.spans.Decline`
+otherwise (the careful reader, one callback per element, then reads the body with the same
+result):
+
+- UTF-8, and no comment, CDATA section or processing instruction after the root;
+- containers do not nest (a contest in a contest, a choice in a choice or outside a
+  contest, a vote type in a vote type…), and no ``<Contest>`` is empty;
+- every tag inside a choice is a ``<VoteType>`` or, inside one, a vote cell of the exact
+  form ``<County name="…" votes="…" />`` (or ``<Precinct …>``), its votes plain digits;
+- every tag inside ``<ParticipatingCounties>`` is a ``<County name="…"
+  precinctsParticipating="…" precinctsReported="…" …>``;
+- other start tags (another attribute order, single quotes…) are read attribute by
+  attribute; values are normalised as the parser does (line ends and tabs are spaces,
+  references expanded), and two spellings of one unit name are declined;
+- ``<Timestamp>``, ``<ElectionName>`` and ``<Region>`` are plain text elements.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import pairwise
+from operator import itemgetter
 
-from adapters.clarity_document import ROOT, Choice, Contest, Document
-from adapters.spans import Decline
+import numpy as np
+import pandas as pd
+
+from adapters.clarity_document import ROOT, Choice, Contest, Document, UnitColumn, VoteColumn
+from adapters.spans import (
+    ASCII_ZEROS,
+    PAD,
+    Decline,
+    Spans,
+    all_digits,
+    eight_digits,
+    padded,
+    words_at,
+)
+
+#: Turnout units as Clarity writes them: the start, the joins up to the figures read, and
+#: which values are (participating, reported); None: there are none, and the tag ends.
+_TURNOUT_FORMS: tuple[tuple[bytes, tuple[bytes, ...], tuple[int, int] | None], ...] = (
+    (
+        b'<County name="',
+        (
+            b'" totalVoters="',
+            b'" ballotsCast="',
+            b'" voterTurnout="',
+            b'" precinctsParticipating="',
+            b'" precinctsReported="',
+        ),
+        (4, 5),
+    ),
+    (
+        b'<Precinct name="',
+        (b'" totalVoters="', b'" ballotsCast="', b'" voterTurnout="', b'" percentReporting="'),
+        None,
+    ),
+)
+#: Tag kinds; a closing tag has the kind of its name.
+_OTHER, _CONTEST, _CHOICE, _VOTE_TYPE, _TAKING_PART, _COUNTY, _PRECINCT, _TEXT, _TURNOUT = range(9)
+_KINDS = {
+    b"Contest": _CONTEST,
+    b"Choice": _CHOICE,
+    b"VoteType": _VOTE_TYPE,
+    b"ParticipatingCounties": _TAKING_PART,
+    b"County": _COUNTY,
+    b"Precinct": _PRECINCT,
+    b"Timestamp": _TEXT,
+    b"ElectionName": _TEXT,
+    b"Region": _TEXT,
+    b"ElectionVoterTurnout": _TURNOUT,
+    b"VoterTurnout": _TURNOUT,
+}
+#: What may follow a tag's name: whitespace, "/" or ">".
+_AFTER_NAME = np.zeros(256, dtype=bool)
+_AFTER_NAME[list(b" \t\r\n/>")] = True
+_LT, _SLASH, _BANG, _QUESTION = 60, 47, 33, 63
+_LOW_BYTES = np.array([(1 << (8 * k)) - 1 for k in range(9)], dtype=np.uint64)
+_MIX = np.uint64(0x9E3779B97F4A7C15)
 
 _OPEN_ROOT = b"<" + ROOT.encode()
 # A start tag's attributes, quoted values may hold ">" (the tag regex, not a find, ends it).
 _TAG_ATTRS = rb"((?:\s+[A-Za-z_:][\w.:-]*\s*=\s*(?:\"[^\"]*\"|'[^']*'))*)\s*(/?)>"
-_CONTEST = re.compile(rb"<Contest" + _TAG_ATTRS)
-_CHOICE = re.compile(rb"<Choice" + _TAG_ATTRS)
-_VOTE_TYPE = re.compile(rb"<VoteType" + _TAG_ATTRS)
+_TAG = {
+    _CONTEST: re.compile(rb"<Contest" + _TAG_ATTRS),
+    _CHOICE: re.compile(rb"<Choice" + _TAG_ATTRS),
+    _VOTE_TYPE: re.compile(rb"<VoteType" + _TAG_ATTRS),
+    _COUNTY: re.compile(rb"<County" + _TAG_ATTRS),
+    _PRECINCT: re.compile(rb"<Precinct" + _TAG_ATTRS),
+    _TURNOUT: re.compile(rb"<(?:ElectionVoterTurnout|VoterTurnout)" + _TAG_ATTRS),
+}
 _ATTR = re.compile(rb"([A-Za-z_:][\w.:-]*)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
-# Attribute values the parser reports as they are written: no reference to expand ("&"),
-# no line break or tab to turn into a space. Any other value declines.
-_PLAIN = rb'"([^"&\t\n\r]*)"'
-#: A vote type's start tag as Clarity writes it.
-_PLAIN_VOTE_TYPE = re.compile(rb"<VoteType name=" + _PLAIN + rb" votes=" + _PLAIN + rb">")
-#: A vote cell exactly as Clarity writes it.
-_CELL = re.compile(rb"<(?:County|Precinct) name=" + _PLAIN + rb" votes=" + _PLAIN + rb" ?/>")
-#: A contest's ParticipatingCounties entry as Clarity writes it.
-_TAKING_PART = re.compile(
-    rb"<County name=%s precinctsParticipating=%s precinctsReported=%s[^>]*/>"
-    % (_PLAIN, _PLAIN, _PLAIN)
-)
-_UNIT = re.compile(rb"<(?:County|Precinct)" + _TAG_ATTRS)
-#: Comments, CDATA sections, processing instructions (and DTDs): markup the searches would
-#: misread. ``<!`` and ``<?`` cover them all.
-_HIDDEN_MARKUP = (b"<!", b"<?")
 _DECLARED = re.compile(rb"<\?xml[^>]*encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
 _UTF8 = {b"utf-8", b"utf8", b"us-ascii", b"ascii"}
-_TEXT = {
-    name: re.compile(rf"<{name}>([^<]*)</{name}>".encode())
-    for name in ("Timestamp", "ElectionName", "Region")
-}
 _ENTITY = re.compile(r"&(#x[0-9A-Fa-f]+|#[0-9]+|amp|lt|gt|quot|apos);")
 _NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
+_INT64_MAX = int(np.iinfo(np.int64).max)
 
 
 def read_fast(body: bytes, wanted: Callable[[str, str], bool]) -> Document:
     """The document as :func:`adapters.clarity_xml.read_document` reads it; raises
     :class:`Decline` where the layout is not the one it vouches for."""
     root = _start_of_root(body)
-    contests_at = [m.start() for m in re.finditer(rb"<Contest[\s/>]", body)]
-    head_end = contests_at[0] if contests_at else len(body)
+    buf = padded(body)
+    reader = _Reader(body, buf, _Tags.find(buf, root + PAD))
     doc = Document()
-    head = body[root:head_end]
-    for name, pattern in _TEXT.items():
-        found = pattern.search(head)
-        if found is not None:
-            doc.texts[name] = _text(found[1]).strip()
-    _turnout(head, doc)
-    for at in contests_at:
-        _contest(body, at, wanted, doc)
+    reader.top_level(doc)
+    reader.contests(doc, wanted)
     return doc
 
 
 def _start_of_root(body: bytes) -> int:
-    declared = _DECLARED.match(body, 3 if body.startswith(b"\xef\xbb\xbf") else 0)
+    """Where the root element's ``<`` is, past the prolog's comments and instructions."""
+    start = 3 if body.startswith(b"\xef\xbb\xbf") else 0
+    declared = _DECLARED.match(body, start)
     if declared is not None and declared[1].lower() not in _UTF8:
         raise Decline
     if body[:2] in (b"\xff\xfe", b"\xfe\xff") or body[:1] == b"\x00":
         raise Decline  # UTF-16 or UTF-32
-    root = body.find(_OPEN_ROOT)
-    if root < 0 or any(body.find(m, root) >= 0 for m in _HIDDEN_MARKUP):
+    at = body.find(b"<", start)
+    while at >= 0 and body.startswith((b"<!--", b"<?"), at):
+        end = body.find(b"-->" if body[at + 1] == ord("!") else b"?>", at)
+        at = body.find(b"<", end) if end >= 0 else -1
+    if at < 0 or not body.startswith(_OPEN_ROOT, at):
+        raise Decline  # (a DOCTYPE: check_document refuses it)
+    return at
+
+
+@dataclass
+class _Tags:
+    """Every tag from the root on: where its ``<`` is (in the padded buffer), the eight
+    bytes after it (one little-endian word), whether it is a closing tag, and its kind."""
+
+    at: np.ndarray
+    word: np.ndarray
+    closing: np.ndarray
+    kind: np.ndarray
+
+    @classmethod
+    def find(cls, buf: np.ndarray, root: int) -> _Tags:
+        lt = np.flatnonzero(buf == _LT)
+        at = lt[np.searchsorted(lt, root) :]
+        word = words_at(buf, at + 1)
+        first = word & np.uint64(0xFF)
+        if ((first == _BANG) | (first == _QUESTION)).any():
+            raise Decline  # a comment, CDATA section or instruction: markup to misread
+        # Most tags are a county's vote cell: those at once, the others by their words.
+        kind = np.full(len(at), _COUNTY, dtype=np.int8)
+        others = np.flatnonzero((word & _LOW_BYTES[7]) != _word(b"County "))
+        kind[others] = _OTHER
+        codes, uniques = pd.factorize(word[others])
+        kinds = np.zeros(len(uniques), dtype=np.int8)
+        for code, value in enumerate(uniques.tolist()):
+            raw = int(value).to_bytes(8, "little")
+            kinds[code], longer = _kind(raw)
+            if longer:  # a name longer than the word: read on
+                rows = others[codes == code]
+                name = raw[1:] if raw[:1] == b"/" else raw
+                start = at[rows] + 9
+                for known, known_kind in _KINDS.items():
+                    if known.startswith(name):
+                        rest = known[len(name) :]
+                        same = _AFTER_NAME[buf[start + len(rest)]]
+                        if rest:
+                            same &= _equal(buf, start, rest)
+                        kind[rows[same]] = known_kind
+                kinds[code] = -1  # (set row by row)
+        named = kinds[codes]
+        kind[others] = np.where(named >= 0, named, kind[others])
+        return cls(at, word, (first == _SLASH), kind)
+
+
+def _kind(raw: bytes) -> tuple[int, bool]:
+    """A tag's kind from the bytes after its ``<``; and whether they end before its name."""
+    name = raw[1:] if raw[:1] == b"/" else raw
+    end = next((i for i, b in enumerate(name) if _AFTER_NAME[b]), -1)
+    if end >= 0:
+        return _KINDS.get(name[:end], _OTHER), False
+    return _OTHER, any(known.startswith(name) for known in _KINDS)
+
+
+def _depth(opens: np.ndarray, closes: np.ndarray, empty: np.ndarray | None = None) -> np.ndarray:
+    """How many containers of one kind are open before each tag. Declines unless they
+    never nest, and every one opened is closed (an empty one, ``empty``, must not nest
+    either)."""
+    step = opens.astype(np.int32) - closes
+    after = np.cumsum(step)
+    if len(after) and (after.min() < 0 or after.max() > 1 or after[-1] != 0):
         raise Decline
-    return root
+    before = after - step
+    if empty is not None and before[empty].any():
+        raise Decline
+    return before
 
 
-def _turnout(head: bytes, doc: Document) -> None:
-    for tag in (b"<ElectionVoterTurnout", b"<VoterTurnout"):
-        start = head.find(tag)
-        if start >= 0:
-            for unit in _UNIT.finditer(head, start):
-                attrs = _attrs(unit[1])
+class _Reader:
+    """One document's tags, read: the top level, then the contests."""
+
+    def __init__(self, body: bytes, buf: np.ndarray, tags: _Tags) -> None:
+        self.body, self.buf, self.tags = body, buf, tags
+        kind, closing = tags.kind, tags.closing
+        self.contest_open = np.flatnonzero((kind == _CONTEST) & ~closing)
+        self.contest_close = np.flatnonzero((kind == _CONTEST) & closing)
+        opens = np.zeros(len(kind), dtype=bool)
+        opens[self.contest_open] = True
+        # (An empty <Contest/> never closes: declined here, for the careful reader to say.)
+        self.in_contest = _depth(opens, (kind == _CONTEST) & closing) == 1
+        self.outside = ~self.in_contest & ~opens
+
+    def values(
+        self, rows: np.ndarray, prefix: bytes, joins: tuple[bytes, ...], keep: bool = False
+    ) -> _Values:
+        return _Values.read(self.buf, self.tags.at[rows], prefix, joins, keep)
+
+    def attrs(self, row: int) -> tuple[dict[str, str], bool]:
+        """A start tag's attributes one by one (as the parser reports them); empty or not."""
+        tag = _TAG[int(self.tags.kind[row])].match(self.body, int(self.tags.at[row]) - PAD)
+        if tag is None:
+            raise Decline
+        return _attrs(tag[1]), bool(tag[2])
+
+    # ------------------------------------------------------------------ the top level
+
+    def top_level(self, doc: Document) -> None:
+        """The texts and the turnout block: the few tags outside the contests, read as the
+        careful reader reads them."""
+        tags = self.tags
+        kind, closing = tags.kind, tags.closing
+        turnout = np.flatnonzero(self.outside & (kind == _TURNOUT))
+        in_turnout = np.zeros(len(kind), dtype=bool)
+        if len(turnout):
+            empty = np.zeros(len(kind), dtype=bool)
+            for row in turnout[~closing[turnout]].tolist():
+                empty[row] = self.attrs(row)[1]
+            opens = np.zeros(len(kind), dtype=bool)
+            opens[turnout] = ~closing[turnout] & ~empty[turnout]
+            closes = np.zeros(len(kind), dtype=bool)
+            closes[turnout] = closing[turnout]
+            in_turnout = _depth(opens, closes, empty) == 1
+            if (in_turnout & ~self.outside).any():
+                raise Decline  # a contest inside the turnout block
+            units = in_turnout & ~closing & ((kind == _COUNTY) | (kind == _PRECINCT))
+            self._turnout_units(np.flatnonzero(units), doc)
+        texts = self.outside & ~in_turnout & (kind == _TEXT) & ~closing
+        for row in np.flatnonzero(texts).tolist():
+            self._text_element(row, doc)
+
+    def _turnout_units(self, rows: np.ndarray, doc: Document) -> None:
+        """Each unit's (reported, participating) precincts: Clarity's own layouts read at
+        once, any other attribute by attribute."""
+        figures: list[tuple[str, str | None, str | None] | None] = [None] * len(rows)
+        todo = np.ones(len(rows), dtype=bool)
+        for prefix, joins, counts in _TURNOUT_FORMS:
+            left = np.flatnonzero(todo)
+            left = left[_equal(self.buf, self.tags.at[rows[left]], prefix)]
+            if not len(left):
+                continue
+            found = self.values(rows[left], prefix, joins)
+            if counts is None:  # nothing else may follow
+                found.ok &= np.logical_or.reduce(found.tail(b'">', b'"/>', b'" />'))
+            names = found.texts(0)
+            taking = found.texts(counts[0]) if counts else names
+            reported = found.texts(counts[1]) if counts else names
+            read = found.ok
+            for i in np.flatnonzero(read).tolist():
+                figures[left[i]] = (
+                    (names[i], reported[i], taking[i]) if counts else (names[i], None, None)
+                )
+            todo[left[read]] = False
+        for i, row in enumerate(rows.tolist()):
+            if figures[i] is None:
+                attrs, _ = self.attrs(row)
                 if "name" not in attrs:
                     raise Decline
-                doc.turnout_reporting[attrs["name"]] = (
+                figures[i] = (
+                    attrs["name"],
                     attrs.get("precinctsReported"),
                     attrs.get("precinctsParticipating"),
                 )
+        for name, reported, taking in figures:  # type: ignore[misc]
+            doc.turnout_reporting[name] = (reported, taking)
+
+    def _text_element(self, row: int, doc: Document) -> None:
+        """``<Timestamp>text</Timestamp>`` and the like: plain text between two tags."""
+        body, tags = self.body, self.tags
+        at = int(tags.at[row]) - PAD
+        end = body.find(b">", at) + 1
+        name = body[at + 1 : end - 1]
+        # (Well-formed: a closing tag right after a start tag is its own.)
+        if name not in _KINDS or row + 1 >= len(tags.at) or not tags.closing[row + 1]:
+            raise Decline  # attributes, elements inside or an empty one: the careful way
+        raw = body[end : int(tags.at[row + 1]) - PAD]
+        # The parser's line ends: CR LF and a lone CR are LF (before references expand).
+        raw = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        doc.texts.setdefault(name.decode(), _text(raw).strip())
+
+    # ------------------------------------------------------------------ the contests
+
+    def contests(self, doc: Document, wanted: Callable[[str, str], bool]) -> None:
+        tags = self.tags
+        kind, closing, at = tags.kind, tags.closing, tags.at
+        contests = self._contest_tags(wanted)
+        if not contests:
+            if ((kind == _CHOICE) | (kind == _VOTE_TYPE)).any():
+                raise Decline  # outside a contest: the careful reader says where
             return
+        chosen = np.array([c.selected for c in contests], dtype=bool)
+        contest_of = (np.cumsum(kind == _CONTEST) - 1) >> 1  # (opens and closes alternate)
+        selected = self.in_contest & chosen[np.maximum(contest_of, 0)]
 
+        choice_rows = np.flatnonzero(kind == _CHOICE)
+        choice_open = choice_rows[~closing[choice_rows]]
+        choices = _Choices.read(self, choice_open, selected[choice_open])
+        vote_type_rows = np.flatnonzero(kind == _VOTE_TYPE)
+        vote_type_open = vote_type_rows[~closing[vote_type_rows]]
+        vote_types = _VoteTypes.read(self, vote_type_open)
 
-def _contest(body: bytes, at: int, wanted: Callable[[str, str], bool], doc: Document) -> None:
-    tag = _CONTEST.match(body, at)
-    if tag is None or tag[2]:
-        raise Decline  # unreadable here, or an empty <Contest/>: the careful reader says
-    end = body.find(b"</Contest>", tag.end())
-    if end < 0 or body.find(b"<Contest", tag.end(), end) >= 0:
-        raise Decline
-    attrs = _attrs(tag[1])
-    if "key" not in attrs:
-        raise Decline
-    key, text = attrs["key"], attrs.get("text", "")
-    contest = Contest(key=key, text=text, selected=wanted(key, text), line=None)
-    doc.contests.append(contest)
-    contest.cells_start = contest.cells_end = len(doc.unit_names)
-    if not contest.selected:
-        return  # only its key and text are needed
-    taking_part = body.find(b"<ParticipatingCounties", tag.end(), end)
-    if taking_part >= 0:
-        if not body.startswith(b"<ParticipatingCounties>", taking_part):
+        # Nesting: each kind of container where it may be.
+        empty = np.zeros(len(kind), dtype=bool)
+        empty[choice_open] = choices.empty
+        empty[vote_type_open] = vote_types.empty
+        is_open, is_close = ~closing & ~empty, closing
+        is_choice, is_vote_type = kind == _CHOICE, kind == _VOTE_TYPE
+        is_taking_part = kind == _TAKING_PART
+        in_choice = _depth(is_choice & is_open, is_choice & is_close, is_choice & empty) == 1
+        in_vote_type = (
+            _depth(is_vote_type & is_open, is_vote_type & is_close, is_vote_type & empty) == 1
+        )
+        in_taking_part = _depth(is_taking_part & ~closing, is_taking_part & closing) == 1
+        in_contest = self.in_contest
+        if not (
+            in_contest[choice_rows].all()
+            and in_contest[vote_type_rows].all()
+            and not in_vote_type[choice_rows].any()
+            and not in_taking_part[choice_rows].any()
+            and not in_taking_part[vote_type_rows].any()
+            and not (in_choice | in_vote_type | in_taking_part)[self.contest_close].any()
+            and self._taking_part_tags(is_taking_part, in_contest, in_choice, in_vote_type)
+        ):
             raise Decline
-        _taking_part(body, taking_part, end, contest)
-    choices_at = body.find(b"<Choice", tag.end(), end)
-    while choices_at >= 0:
-        choices_at = _choice(body, choices_at, end, contest, doc)
-    contest.cells_end = len(doc.unit_names)
+        # Inside a choice: vote types, and inside those the vote cells; nothing else.
+        inner = in_choice & ~(is_choice & closing)
+        cell = inner & in_vote_type & ~closing & ((kind == _COUNTY) | (kind == _PRECINCT))
+        if (inner & ~cell & ~is_vote_type).any():
+            raise Decline
+        # Inside ParticipatingCounties: its entries.
+        entry = in_taking_part & ~is_taking_part
+        if (entry & ((kind != _COUNTY) | closing)).any():
+            raise Decline
+
+        cell_rows = np.flatnonzero(cell & selected)
+        cells_at = at[cell_rows]
+        cells = _Cells.read(self, cell_rows)
+        doc.unit_names, doc.vote_texts = cells.units, cells.votes
+        segment = np.flatnonzero(in_choice[vote_type_open] & selected[vote_type_open])
+        choice_index = np.cumsum((kind == _CHOICE) & ~closing) - 1
+        first_choice = choice_index[self.contest_open] + 1
+        rows = vote_type_open[segment]
+        segments = _segments(
+            vote_types,
+            segment,
+            contest_of[rows],
+            choice_index[rows] - first_choice[contest_of[rows]],
+            np.searchsorted(cells_at, at[rows]),
+        )
+        reporting = self._reporting(np.flatnonzero(entry & selected), contest_of)
+        owners = contest_of[choice_open[selected[choice_open]]]
+        bounds = np.searchsorted(owners, np.arange(len(contests) + 1)).tolist()
+        starts = np.searchsorted(cells_at, at[self.contest_open]).tolist()
+        ends = np.searchsorted(cells_at, at[self.contest_close]).tolist()
+        for i, contest in enumerate(contests):
+            contest.cells_start, contest.cells_end = starts[i], ends[i]
+            if contest.selected:
+                contest.choices = choices.made[bounds[i] : bounds[i + 1]]
+                contest.vote_types, contest.segments = segments.get(i, ([], []))
+                contest.reporting = reporting.get(i, {})
+        doc.contests.extend(contests)
+
+    def _contest_tags(self, wanted: Callable[[str, str], bool]) -> list[Contest]:
+        rows = self.contest_open
+        found = self.values(rows, b'<Contest key="', (b'" text="',))
+        keys, texts = found.texts(0), found.texts(1)
+        for i in np.flatnonzero(~found.ok).tolist():
+            attrs, _ = self.attrs(int(rows[i]))
+            if "key" not in attrs:
+                raise Decline
+            keys[i], texts[i] = attrs["key"], attrs.get("text", "")
+        return [
+            Contest(key=key, text=text, selected=wanted(key, text), line=None)
+            for key, text in zip(keys, texts, strict=True)
+        ]
+
+    def _taking_part_tags(
+        self,
+        is_taking_part: np.ndarray,
+        in_contest: np.ndarray,
+        in_choice: np.ndarray,
+        in_vote_type: np.ndarray,
+    ) -> bool:
+        """ParticipatingCounties only in a contest, outside its choices and vote types, and
+        written ``<ParticipatingCounties>``."""
+        rows = np.flatnonzero(is_taking_part)
+        if not len(rows):
+            return True
+        starts = rows[~self.tags.closing[rows]]
+        return bool(
+            in_contest[rows].all()
+            and not (in_choice[rows] | in_vote_type[rows]).any()
+            and _equal(self.buf, self.tags.at[starts], b"<ParticipatingCounties>").all()
+        )
+
+    def _reporting(
+        self, rows: np.ndarray, contest_of: np.ndarray
+    ) -> dict[int, dict[str, tuple[str | None, str | None]]]:
+        """Each chosen contest's ParticipatingCounties: name → (reported, taking part).
+
+        Statewide contests list the same counties with the same figures: each distinct
+        entry is decoded once, and each distinct list made into a dict once."""
+        if not len(rows):
+            return {}
+        found = self.values(
+            rows,
+            b'<County name="',
+            (b'" precinctsParticipating="', b'" precinctsReported="'),
+            keep=True,
+        )
+        if not found.ok.all():
+            raise Decline
+        (names, name_texts), (taking, taking_texts), (reported, reported_texts) = (
+            _distinct(self.buf, start, end, words)
+            for (start, end), words in zip(found.spans, found.words, strict=True)
+        )
+        entry, keys = pd.factorize(
+            (names * len(taking_texts) + taking) * len(reported_texts) + reported
+        )
+        whole, reported_key = np.divmod(keys, len(reported_texts))
+        name_key, taking_key = np.divmod(whole, len(taking_texts))
+        entries = [
+            (name_texts[n], (reported_texts[r], taking_texts[t]))
+            for n, t, r in zip(
+                name_key.tolist(), taking_key.tolist(), reported_key.tolist(), strict=True
+            )
+        ]
+        owners = contest_of[rows]
+        heads = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
+        bounds = [*heads.tolist(), len(rows)]
+        entry_list = entry.tolist()
+        made: dict[tuple[int, ...], dict[str, tuple[str | None, str | None]]] = {}
+        out = {}
+        for owner, (a, b) in zip(owners[heads].tolist(), pairwise(bounds), strict=True):
+            block = tuple(entry_list[a:b])
+            table = made.get(block)
+            if table is None:
+                table = made[block] = dict(map(entries.__getitem__, block))
+            out[owner] = table.copy()
+        return out
 
 
-def _taking_part(body: bytes, start: int, end: int, contest: Contest) -> None:
-    close = body.find(b"</ParticipatingCounties>", start, end)
-    if close < 0:
-        raise Decline
-    found = _TAKING_PART.findall(body, start, close)
-    if len(found) != body.count(b"<", start + 1, close):
-        raise Decline
-    if found:
-        names, taking, reported = zip(*found, strict=True)
-        contest.reporting = dict(
-            zip(_decode(names), zip(_decode(reported), _decode(taking), strict=True), strict=True)
+@dataclass
+class _Values:
+    """Attribute values of tags written ``prefix`` value ``join`` value … ``"``: whether
+    each tag is so written, and each value's [start, end) and words (zero past its end,
+    for telling values apart). A join is a closing quote, the next attribute's name and
+    its opening quote; a double-quoted value ends at the next ``"``."""
+
+    buf: np.ndarray
+    ok: np.ndarray
+    spans: list[tuple[np.ndarray, np.ndarray]]
+    words: list[list[np.ndarray]]
+
+    keep: bool = False
+
+    @classmethod
+    def read(
+        cls,
+        buf: np.ndarray,
+        at: np.ndarray,
+        prefix: bytes,
+        joins: tuple[bytes, ...],
+        keep: bool = False,
+    ) -> _Values:
+        """``keep``: each value's words, all of them (else its first)."""
+        found = cls(buf, _equal(buf, at, prefix), [], [], keep)
+        found.value(at + len(prefix))
+        for join in joins:
+            found.then(join)
+        return found
+
+    @property
+    def end(self) -> np.ndarray:
+        return self.spans[-1][1]
+
+    def value(self, start: np.ndarray) -> None:
+        """The value from ``start`` to its closing quote."""
+        words, end, closed = _quoted(self.buf, start, self.keep)
+        self.ok &= closed
+        self.spans.append((start, end))
+        self.words.append(words)
+
+    def then(self, join: bytes, rows: np.ndarray | None = None) -> None:
+        """The next value, after ``join`` (only for ``rows``, where given: elsewhere an
+        empty value where the last one ends)."""
+        end = self.end
+        ok = _equal(self.buf, end, join)
+        self.value(np.where(ok, end + len(join), end))
+        self.ok &= ok if rows is None else ok | ~rows
+
+    def tail(self, *ends: bytes) -> list[np.ndarray]:
+        """Which of ``ends`` (``">"``, ``"/>"``…) follows the last value, for each tag."""
+        return [_equal(self.buf, self.end, e) for e in ends]
+
+    def texts(self, value: int, rows: np.ndarray | None = None) -> list[str]:
+        """Value ``value`` of each tag (of ``rows``), decoded; "" where not ok."""
+        start, end = self.spans[value]
+        ok = self.ok if rows is None else self.ok & rows
+        end = np.where(ok, end, start)
+        return _texts(self.buf, start, end)[0]
+
+
+def _texts(buf: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple[list[str], bool]:
+    """Attribute values ``buf[start:end]`` as the parser reports them, decoded in one go;
+    and whether any differs from its bytes (a reference, a tab or a line break)."""
+    if not len(start):
+        return [], False
+    lengths = end - start
+    sizes = lengths + 1
+    offsets = np.cumsum(sizes) - sizes
+    index = np.arange(int(offsets[-1] + sizes[-1])) + np.repeat(start - offsets, sizes)
+    joined = buf[index]
+    joined[offsets + lengths] = 0  # XML text never holds NUL: a safe separator
+    try:
+        text = joined.tobytes().decode()
+    except UnicodeDecodeError:
+        raise Decline from None
+    parsed = _as_parsed(text)  # (no reference or line break spans two values)
+    return parsed.split("\x00")[:-1], parsed is not text
+
+
+@dataclass
+class _Choices:
+    """Every ``<Choice>`` start tag: empty or not; the chosen contests' choices made."""
+
+    empty: np.ndarray
+    made: list[Choice]
+
+    @classmethod
+    def read(cls, reader: _Reader, rows: np.ndarray, chosen: np.ndarray) -> _Choices:
+        found = reader.values(rows, b'<Choice key="', (b'" text="',))
+        party = found.tail(b'" party="')[0]
+        found.then(b'" party="', party)
+        found.then(b'" totalVotes="')
+        opened, closed, spaced = found.tail(b'">', b'"/>', b'" />')
+        found.ok &= opened | closed | spaced
+        empty = closed | spaced
+        picked = found.ok & chosen
+        keys, texts = found.texts(0, picked), found.texts(1, picked)
+        parties, totals = found.texts(2, picked), found.texts(3, picked)
+        odd = ~found.ok  # read attribute by attribute
+        made: list[Choice] = []
+        has_party = party.tolist()
+        for i in np.flatnonzero(chosen | odd).tolist():
+            if not odd[i]:
+                made.append(
+                    Choice(keys[i], texts[i], parties[i] if has_party[i] else None, totals[i])
+                )
+                continue
+            attrs, empty[i] = reader.attrs(int(rows[i]))
+            if chosen[i]:
+                if "key" not in attrs:
+                    raise Decline
+                made.append(
+                    Choice(
+                        attrs["key"],
+                        attrs.get("text", ""),
+                        attrs.get("party"),
+                        attrs.get("totalVotes"),
+                    )
+                )
+        return cls(empty, made)
+
+
+@dataclass
+class _VoteTypes:
+    """Every ``<VoteType>`` start tag: empty or not, name and stated votes."""
+
+    empty: np.ndarray
+    names: list[str | None]
+    stated: list[str | None]
+
+    @classmethod
+    def read(cls, reader: _Reader, rows: np.ndarray) -> _VoteTypes:
+        found = reader.values(rows, b'<VoteType name="', (b'" votes="',))
+        opened, closed, spaced = found.tail(b'">', b'"/>', b'" />')
+        found.ok &= opened | closed | spaced
+        empty = closed | spaced
+        names: list[str | None] = list(found.texts(0))
+        stated: list[str | None] = list(found.texts(1))
+        for i in np.flatnonzero(~found.ok).tolist():  # another layout: attribute by attribute
+            attrs, empty[i] = reader.attrs(int(rows[i]))
+            names[i], stated[i] = attrs.get("name"), attrs.get("votes")
+        return cls(empty, names, stated)
+
+
+def _segments(
+    vote_types: _VoteTypes,
+    picked: np.ndarray,
+    contest_of: np.ndarray,
+    choice: np.ndarray,
+    first_cell: np.ndarray,
+) -> dict[int, tuple[list[str], list[tuple[int, int, str | None, int]]]]:
+    """Per chosen contest: its vote type names (first seen first) and its segments
+    (choice, vote type, stated votes, first cell), for the vote types ``picked``."""
+    if not len(picked):
+        return {}
+    chosen = itemgetter(*picked.tolist())
+    names, stated = chosen(vote_types.names), chosen(vote_types.stated)
+    if len(picked) == 1:
+        names, stated = (names,), (stated,)
+    if None in names:
+        raise Decline  # a vote type without a name: the careful reader says where
+    name_codes, distinct = pd.factorize(np.array(names, dtype=object))
+    # Number (contest, name) pairs first seen first: each contest's run of numbers.
+    pairs, keys = pd.factorize(contest_of * len(distinct) + name_codes)
+    heads = np.flatnonzero(np.r_[True, contest_of[1:] != contest_of[:-1]])
+    local = pairs - np.repeat(pairs[heads], np.diff(np.r_[heads, len(pairs)]))
+    type_names = [distinct[k] for k in (keys % len(distinct)).tolist()]
+    rows = list(zip(choice.tolist(), local.tolist(), stated, first_cell.tolist(), strict=True))
+    bounds = [*heads.tolist(), len(pairs)]
+    firsts = [*pairs[heads].tolist(), len(keys)]
+    owners = contest_of[heads].tolist()
+    return {
+        owners[k]: (type_names[firsts[k] : firsts[k + 1]], rows[a:b])
+        for k, (a, b) in enumerate(pairwise(bounds))
+    }
+
+
+def _word(text: bytes) -> np.uint64:
+    return np.uint64(int.from_bytes(text, "little"))
+
+
+#: A vote cell's start: the tag's word, then the bytes up to the name's first byte.
+_CELL_STARTS = (
+    (_word(b"County n"), _word(b'ame="'), 5),
+    (_word(b"Precinct"), _word(b' name="'), 7),
+)
+_VOTES_JOIN = _word(b' votes="')  # (after the name's closing quote)
+_EMPTY_TAIL, _SPACED_TAIL = _word(b'"/>'), _word(b'" />')
+_QUOTES = _word(b'"' * 8)
+#: The longest value read the fast way (the padding stays ahead of the words read).
+_LONGEST = PAD - 16
+_ONES, _HIGHS = _word(b"\x01" * 8), _word(b"\x80" * 8)
+_BYTE_INDEX = _word(bytes(range(7, -1, -1)))
+
+
+@dataclass
+class _Cells:
+    """The chosen contests' vote cells: unit codes and names, votes as numbers."""
+
+    units: UnitColumn
+    votes: VoteColumn
+
+    @classmethod
+    def read(cls, reader: _Reader, rows: np.ndarray) -> _Cells:
+        """Cells written ``<County name="…" votes="…" />`` (or ``"/>``, or ``<Precinct``).
+
+        The tag's first word was read already; the name's words, read for telling the
+        names apart, also say where it ends; the word after ``votes="`` holds the digits
+        (up to seven), the closing quote and mostly the tag's end.
+        """
+        buf, tags = reader.buf, reader.tags
+        at, word = tags.at[rows], tags.word[rows]
+        rest = words_at(buf, at + 9)
+        ok = np.zeros(len(at), dtype=bool)
+        name_start = at
+        for tag_word, start, size in _CELL_STARTS:
+            kind = word == tag_word
+            ok |= kind & ((rest & _LOW_BYTES[size]) == start)
+            name_start = np.where(kind, at + 9 + size, name_start)
+        columns, name_end, closed = _quoted(buf, name_start)
+        ok &= closed & (words_at(buf, name_end + 1) == _VOTES_JOIN)
+        votes_start = name_end + 9
+        digits = words_at(buf, votes_start)
+        length = _first_quote(digits)
+        if not ok.all() or not length.all():
+            raise Decline  # a cell of another form, or without votes
+        votes_end = votes_start + length
+        if (length < 8).all():
+            tail = digits >> (length.astype(np.uint64) << np.uint64(3))
+            far = np.flatnonzero(length > 4)  # (the tag's end is past this word)
+            tail[far] = words_at(buf, votes_end[far])
+            # Right-aligned in a word, zeros before: as adapters.spans reads numbers.
+            shift = (8 - length).astype(np.uint64) << np.uint64(3)
+            digits = (digits << shift) | (ASCII_ZEROS & _LOW_BYTES[8 - length])
+            if not all_digits(digits):
+                raise Decline
+            numbers = eight_digits(digits)
+        else:  # eight digits or more: to the closing quote, then as adapters.spans reads them
+            _, votes_end, closed = _quoted(buf, votes_start)
+            if not closed.all():
+                raise Decline
+            tail = words_at(buf, votes_end)
+            numbers, _ = Spans(buf, votes_start, votes_end).whole(_INT64_MAX)
+        if not (
+            ((tail & _LOW_BYTES[3]) == _EMPTY_TAIL) | ((tail & _LOW_BYTES[4]) == _SPACED_TAIL)
+        ).all():
+            raise Decline
+        codes, names = _distinct(buf, name_start, name_end, columns)
+        return cls(
+            UnitColumn(codes, names), VoteColumn(numbers, Spans(buf, votes_start, votes_end))
         )
 
 
-def _choice(body: bytes, at: int, end: int, contest: Contest, doc: Document) -> int:
-    """Read the choice at ``at``; where the contest's next choice starts (or -1)."""
-    tag = _CHOICE.match(body, at)
-    if tag is None:
-        raise Decline
-    attrs = _attrs(tag[1])
-    if "key" not in attrs:
-        raise Decline
-    contest.choices.append(
-        Choice(attrs["key"], attrs.get("text", ""), attrs.get("party"), attrs.get("totalVotes"))
-    )
-    if tag[2]:  # <Choice …/>: no vote types
-        return body.find(b"<Choice", tag.end(), end)
-    close = body.find(b"</Choice>", tag.end(), end)
-    if close < 0 or body.find(b"<Choice", tag.end(), close) >= 0:
-        raise Decline
-    index = len(contest.choices) - 1
-    tags = 0
-    vote_type_at = body.find(b"<VoteType", tag.end(), close)
-    while vote_type_at >= 0:
-        vote_type_at, seen = _vote_type(body, vote_type_at, close, index, contest, doc)
-        tags += seen
-    if body.count(b"<", tag.end(), close) != tags:
-        raise Decline  # something else in the choice
-    return body.find(b"<Choice", close, end)
+def _first_quote(words: np.ndarray) -> np.ndarray:
+    """Where the first double quote is in each word (0-7), 8 where there is none: the
+    lowest zero byte of the word xor eight quotes, found with a borrow (SWAR)."""
+    x = words ^ _QUOTES
+    zeros = (x - _ONES) & ~x & _HIGHS  # the lowest flag is exact
+    lowest = (zeros & (~zeros + np.uint64(1))) >> np.uint64(7)  # 1 << 8 * (its byte)
+    # Times bytes 7, 6, … 0: the top byte is then the byte's index (no carries).
+    index = (lowest * _BYTE_INDEX) >> np.uint64(56)
+    return np.where(zeros == 0, np.uint64(8), index).astype(np.int64)
 
 
-def _vote_type(
-    body: bytes, at: int, end: int, choice: int, contest: Contest, doc: Document
-) -> tuple[int, int]:
-    """Read one vote type's cells; (where the next vote type starts, tags read)."""
-    plain = _PLAIN_VOTE_TYPE.match(body, at)
-    if plain is not None:  # Clarity's own form: no attribute parsing needed
-        start, closed = plain.end(), False
-        name, stated = plain[1].decode(), plain[2].decode()
-    else:
-        tag = _VOTE_TYPE.match(body, at)
-        if tag is None:
+def _quoted(
+    buf: np.ndarray, start: np.ndarray, keep: bool = True
+) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """Double-quoted values from ``start`` to their closing quote: their words (zero past
+    the value; ``keep``: all of them, else the first), where they end, and whether they do
+    within :data:`_LONGEST` bytes."""
+    count = len(start)
+    words = words_at(buf, start)
+    quote = _first_quote(words)
+    columns = [words & _LOW_BYTES[quote]]
+    length = quote.copy()
+    left = np.flatnonzero(quote == 8)
+    read = 1
+    while len(left) and 8 * read < _LONGEST:  # longer values: a word more for those
+        words = words_at(buf, start[left] + 8 * read)
+        quote = _first_quote(words)
+        length[left] += quote
+        if keep:
+            column = np.zeros(count, dtype=np.uint64)
+            column[left] = words & _LOW_BYTES[quote]
+            columns.append(column)
+        left = left[quote == 8]
+        read += 1
+    closed = np.ones(count, dtype=bool)
+    closed[left] = False
+    return columns, start + length, closed
+
+
+def _distinct(
+    buf: np.ndarray, start: np.ndarray, end: np.ndarray, columns: list[np.ndarray] | None = None
+) -> tuple[np.ndarray, list[str]]:
+    """Each span's code (equal bytes, equal code; first seen first) and the distinct
+    texts as the parser reports them: the spans' words (``columns``, else read here)
+    hashed and grouped, then checked byte for byte."""
+    if not len(start):
+        return np.zeros(0, dtype=np.int64), []
+    if columns is None:
+        lengths = end - start
+        count = max(1, -(-int(lengths.max()) // 8))
+        if 8 * count > PAD:
             raise Decline
-        attrs = _attrs(tag[1])
-        if "name" not in attrs:
-            raise Decline
-        start, closed = tag.end(), bool(tag[2])
-        name, stated = attrs["name"], attrs.get("votes")
-    close = start if closed else body.find(b"</VoteType>", start, end)
-    if close < 0:
-        raise Decline
-    cells = _CELL.findall(body, start, close)
-    if body.count(b"<", start, close) != len(cells):
-        raise Decline  # a cell of another form, or something nested
-    if contest.selected:
-        types = contest.vote_types
-        if name not in types:
-            types.append(name)
-        contest.segments.append((choice, types.index(name), stated, len(doc.unit_names)))
-        if cells:
-            names, votes = zip(*cells, strict=True)
-            doc.unit_names.extend(names)
-            doc.vote_texts.extend(votes)
-    after = close if closed else close + len(b"</VoteType>")
-    return body.find(b"<VoteType", after, end), len(cells) + (1 if closed else 2)
+        columns = [
+            words_at(buf, start + 8 * k) & _LOW_BYTES[np.clip(lengths - 8 * k, 0, 8)]
+            for k in range(count)
+        ]
+    key = columns[0]
+    for column in columns[1:]:
+        key = key * _MIX ^ column
+    codes, _ = pd.factorize(key)
+    first = np.flatnonzero(codes > np.maximum.accumulate(np.r_[-1, codes[:-1]]))
+    if len(columns) > 1 and not all((c == c[first][codes]).all() for c in columns):
+        raise Decline  # two texts share a hash (astronomically rare)
+    names, parsed = _texts(buf, start[first], end[first])
+    if parsed and len(set(names)) < len(names):
+        raise Decline  # two spellings of one name ("A&amp;B", "A&#38;B"): the careful way
+    return codes.astype(np.int64, copy=False), names
 
 
-def _decode(parts: tuple[bytes, ...]) -> list[str]:
-    """Many UTF-8 strings decoded in one call (XML text never holds NUL)."""
-    return b"\x00".join(parts).decode().split("\x00")
+def _equal(buf: np.ndarray, at: np.ndarray, expected: bytes) -> np.ndarray:
+    """Whether the bytes from each offset in ``at`` are ``expected`` (one bool each)."""
+    same = np.ones(len(at), dtype=bool)
+    for k in range(0, len(expected), 8):
+        chunk = expected[k : k + 8]
+        word = words_at(buf, at + k) & _LOW_BYTES[len(chunk)]
+        same &= word == np.uint64(int.from_bytes(chunk, "little"))
+    return same
 
 
 def _attrs(raw: bytes) -> dict[str, str]:
     """A start tag's attributes as the XML parser reports them."""
-    out: dict[str, str] = {}
-    for name, double, single in _ATTR.findall(raw):
-        value = double or single
-        if b"\t" in value or b"\n" in value or b"\r" in value:
-            raise Decline  # the parser turns these into spaces: leave that to it
-        out[name.decode()] = _text(value)
-    return out
+    return {
+        name.decode(): _as_parsed((double or single).decode())
+        for name, double, single in _ATTR.findall(raw)
+    }
+
+
+def _as_parsed(value: str) -> str:
+    """An attribute value as the parser reports it: each line end (CR LF, CR, LF) and tab
+    a space, then references expanded (a reference to a tab stays a tab)."""
+    if "\r" in value:
+        value = value.replace("\r\n", " ").replace("\r", " ")
+    if "\n" in value or "\t" in value:
+        value = value.replace("\n", " ").replace("\t", " ")
+    return _ENTITY.sub(_entity, value) if "&" in value else value
 
 
 def _text(raw: bytes) -> str:

@@ -15,7 +15,7 @@ from adapters.clarity_cubes import Cube
 from adapters.clarity_document import Contest, Document
 from nightdesk.deferred import DeferredSnapshot, Tables
 from nightdesk.errors import FeedError
-from nightdesk.model import MAX_COUNT, Race, has_control, printable_text, strings, typed_frame
+from nightdesk.model import MAX_COUNT, Race, printable_text, strings, typed_frame
 
 _PARTY_COLUMNS = pd.Index(["name", "short_name"])
 
@@ -28,14 +28,18 @@ def contest_snapshot(
     source: str,
     fetched_at: datetime,
     published_at: datetime | None,
+    large: bool = True,
+    control: bool = True,
 ) -> DeferredSnapshot:
     """One contest's Snapshot: votes (summed over vote types), the split by vote type,
     the units' reporting and the choices as parties.
 
     What :meth:`Snapshot.build` would refuse is refused here; the tables are built when
     first read (a state's file has hundreds of contests, a desk watches a few).
+    ``large``/``control``: False when the whole document is known to hold no count past
+    the limit / no control character in a key or unit name (checks skipped).
     """
-    _check(contest, cube, source)
+    _check(contest, cube, source, large=large, control=control)
     own = contest.reporting
     return DeferredSnapshot(
         source=source,
@@ -57,30 +61,24 @@ def contest_snapshot(
     )
 
 
-def _check(contest: Contest, cube: Cube, source: str) -> None:
+def _check(contest: Contest, cube: Cube, source: str, *, large: bool, control: bool) -> None:
     """Refuse what would make the tables fail: a count past the model's limit, a choice
-    key twice, unit ids that control characters would make equal."""
-    # Counts are never negative: when they all sum within the limit, so does every unit's.
-    # In floats: 18-digit counts would overflow an int64 sum.
+    key twice, unit ids that control characters would make equal. ``large`` and
+    ``control``: whether the document could have either (checked once for all contests)."""
     votes = cube.votes
-    if (
-        votes.size
-        and votes.sum(dtype=np.float64) > MAX_COUNT
-        and votes.sum(axis=0, dtype=np.float64).max() > MAX_COUNT
-    ):
+    if large and votes.size and votes.sum(axis=0, dtype=np.float64).max() > MAX_COUNT:
         raise FeedError(
             f"contest {contest.key!r}: a vote count is larger than {MAX_COUNT:,}; no real count is",
             source=source,
         )
     keys = [c.key for c in contest.choices]
-    if has_control("".join(keys)):
+    if control:
         keys = [printable_text(k) for k in keys]
     if len(set(keys)) != len(keys):
         raise FeedError(f"contest {contest.key!r} lists a choice key twice", source=source)
-    units = [*cube.units, *contest.reporting]
-    if has_control("".join(units)):
-        printed = {printable_text(u) for u in dict.fromkeys(units)}
-        if len(printed) != len(dict.fromkeys(units)):
+    if control:
+        units = list(dict.fromkeys([*cube.units, *contest.reporting]))
+        if len({printable_text(u) for u in units}) != len(units):
             raise FeedError(
                 f"contest {contest.key!r}: two units differ only in control characters",
                 source=source,
@@ -163,35 +161,48 @@ def _parties(contest: Contest, columns: pd.Index) -> pd.DataFrame:
     return typed_frame([strings(names), strings(short)], _PARTY_COLUMNS.copy(), columns)
 
 
-def disagreement(contest: Contest, cube: Cube) -> str | None:
-    """What differs between a contest's ``totalVotes`` or vote type ``votes`` and its
-    cells, if anything. Not an error: the cells are what the tables show (the detail a
-    desk reads), but a desk should know the file disagrees with itself."""
-    if not cube.votes.size:
-        return None
-    # One reduction per contest, the rest on Python ints (hundreds of contests a poll).
-    by_type: list[list[int]] = cube.votes.sum(axis=2).tolist()
-    by_choice = [sum(column) for column in zip(*by_type, strict=True)]
-    problems: list[str] = []
-    given: list[bool] | None = None
-    for i, c in enumerate(contest.choices):
-        stated = c.total_votes
-        if stated and stated.isdigit() and int(stated) != by_choice[i]:
-            if given is None:
-                given = cube.given.any(axis=(0, 2)).tolist()
-            if given[i]:
+def disagreements(contests: list[Contest], sums: list[int], cells: list[int]) -> list[str]:
+    """What differs between each contest's ``totalVotes`` or vote type ``votes`` and its
+    cells, one text per contest that disagrees. Not an error: the cells are what the tables
+    show (the detail a desk reads), but a desk should know the file disagrees with itself.
+
+    ``sums`` and ``cells``: each segment's vote sum and cell count (:func:`segment_sums`),
+    the contests' segments one after another. Plain Python over a few thousand segments:
+    cheaper than array work per contest.
+    """
+    out: list[str] = []
+    at = 0
+    for contest in contests:
+        n = len(contest.segments)
+        seg_sums, seg_cells = sums[at : at + n], cells[at : at + n]
+        at += n
+        if not any(seg_cells):
+            continue  # no cells: the tables show the stated figures themselves
+        problems: list[str] = []
+        by_choice = [0] * len(contest.choices)
+        with_cells = [False] * len(contest.choices)
+        for (choice, vote_type, stated, _), total, count in zip(
+            contest.segments, seg_sums, seg_cells, strict=True
+        ):
+            by_choice[choice] += total
+            with_cells[choice] = with_cells[choice] or count > 0
+            if stated and stated.isdigit() and int(stated) != total:
                 problems.append(
-                    f"{c.text!r} totalVotes {int(stated):,} but its units sum to {by_choice[i]:,}"
+                    f"{contest.choices[choice].text!r} {contest.vote_types[vote_type]} votes "
+                    f"{int(stated):,} but its units sum to {total:,}"
                 )
-    for choice, vote_type, stated, _ in contest.segments:
-        if stated and stated.isdigit() and int(stated) != by_type[vote_type][choice]:
-            problems.append(
-                f"{contest.choices[choice].text!r} {contest.vote_types[vote_type]} votes "
-                f"{int(stated):,} but its units sum to {by_type[vote_type][choice]:,}"
+        for i, c in enumerate(contest.choices):
+            stated = c.total_votes
+            if stated and stated.isdigit() and with_cells[i] and int(stated) != by_choice[i]:
+                problems.insert(
+                    sum(1 for p in problems if "totalVotes" in p),
+                    f"{c.text!r} totalVotes {int(stated):,} but its units sum to {by_choice[i]:,}",
+                )
+        if problems:
+            more = " …" if len(problems) > 3 else ""
+            out.append(
+                printable_text(
+                    f"contest {contest.key!r} ({contest.text}): " + "; ".join(problems[:3]) + more
+                )
             )
-    if not problems or not cube.given.any():
-        return None
-    more = " …" if len(problems) > 3 else ""
-    return printable_text(
-        f"contest {contest.key!r} ({contest.text}): " + "; ".join(problems[:3]) + more
-    )
+    return out

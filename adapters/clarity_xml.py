@@ -7,9 +7,12 @@ entities (``SYSTEM "file:///etc/passwd"``) get in, and Clarity files never carry
 defusedxml's refusing handlers stay in place; that pass installs no element handlers (only
 a check of the root element), so it costs about what expat alone does.
 
-Then :mod:`adapters.clarity_fast` reads the checked bytes with C-speed searches; where it
-declines, the careful reader here reads them again with one callback per element (a small
-state machine over Clarity's element names). Both fill the same
+That pass costs what expat alone does (a parser with no handlers at all, namespaces on or
+off, fed whole or in 16-64 KB pieces: the same to within noise), so it is kept as it is.
+
+Then :mod:`adapters.clarity_fast` reads the checked bytes with whole-document NumPy
+passes; where it declines, the careful reader here reads them again with one callback per
+element (a small state machine over Clarity's element names). Both fill the same
 :class:`~adapters.clarity_document.Document`.
 """
 
@@ -203,8 +206,10 @@ class _Handlers:
         if state in (_SKIP, _CONTEST_VOTE_TYPE):
             return
         if state == _PARTICIPATING:
-            if tag in UNIT_TAGS and self.contest is not None:
-                self.contest.reporting[attrs["name"]] = _reported(attrs)
+            contest = self.contest
+            if tag in UNIT_TAGS and contest is not None and contest.selected:
+                # (an unselected contest needs only its key and text)
+                contest.reporting[attrs["name"]] = _reported(attrs)
         elif state == _TURNOUT:
             if tag in UNIT_TAGS:
                 self.doc.turnout_reporting[attrs["name"]] = _reported(attrs)

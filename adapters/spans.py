@@ -25,7 +25,7 @@ _ZERO, _NINE, _DOT, _PERCENT = 48, 57, 46, 37
 _POWERS = 10 ** np.arange(_DECIMAL_DIGITS_AT_MOST + 1, dtype=np.int64)
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 # Eight ASCII digits in one little-endian word (the first digit in the lowest byte).
-_ASCII_ZEROS = np.uint64(0x3030303030303030)
+ASCII_ZEROS = np.uint64(0x3030303030303030)
 _HIGH_NIBBLES = np.uint64(0xF0F0F0F0F0F0F0F0)
 _PLUS_SIX = np.uint64(0x0606060606060606)
 #: _LOW_BYTES[k]: a word's lowest k bytes (k = 0…8).
@@ -64,7 +64,7 @@ def same_bytes(buf: np.ndarray, at: np.ndarray, expected: bytes) -> bool:
     return True
 
 
-def _eight_digits(words: np.ndarray) -> np.ndarray:
+def eight_digits(words: np.ndarray) -> np.ndarray:
     """The number eight ASCII digits spell, for each word (SWAR: three multiplies)."""
     v = ((words & np.uint64(0x0F0F0F0F0F0F0F0F)) * np.uint64(2561)) >> np.uint64(8)
     v = ((v & np.uint64(0x00FF00FF00FF00FF)) * np.uint64(6553601)) >> np.uint64(16)
@@ -72,11 +72,11 @@ def _eight_digits(words: np.ndarray) -> np.ndarray:
     return (v & np.uint64(0xFFFFFFFF)).astype(np.int64)
 
 
-def _all_digits(words: np.ndarray) -> bool:
+def all_digits(words: np.ndarray) -> bool:
     """Whether every byte of every word is an ASCII digit."""
     high = words & _HIGH_NIBBLES
     shifted = (words + _PLUS_SIX) & _HIGH_NIBBLES
-    return bool(((high == _ASCII_ZEROS) & (shifted == _ASCII_ZEROS)).all())
+    return bool(((high == ASCII_ZEROS) & (shifted == ASCII_ZEROS)).all())
 
 
 _DOTS = np.uint64(0x2E2E2E2E2E2E2E2E)
@@ -94,11 +94,9 @@ def plain_json_numbers(
     dots = word ^ _DOTS  # a zero byte where a dot is
     dots = ~(((dots & _SEVENS) + _SEVENS) | dots | _SEVENS) & inside  # high bit per dot
     dot_bytes = (dots >> np.uint64(7)) * np.uint64(0xFF)
-    digits = (word & inside & ~dot_bytes) | (_ASCII_ZEROS & (~inside | dot_bytes))
+    digits = (word & inside & ~dot_bytes) | (ASCII_ZEROS & (~inside | dot_bytes))
     high = digits & _HIGH_NIBBLES
-    if not (
-        (high == _ASCII_ZEROS) & (((digits + _PLUS_SIX) & _HIGH_NIBBLES) == _ASCII_ZEROS)
-    ).all():
+    if not ((high == ASCII_ZEROS) & (((digits + _PLUS_SIX) & _HIGH_NIBBLES) == ASCII_ZEROS)).all():
         return False
     first = word & np.uint64(0xFF)
     second = (word >> np.uint64(8)) & np.uint64(0xFF)
@@ -195,10 +193,10 @@ class Spans:
         for k in range(count):
             fill = _LOW_BYTES[np.clip(outside - 8 * k, 0, 8)]
             word = words_at(self.buf, self.end - 8 * (count - k))
-            word = (word & ~fill) | (_ASCII_ZEROS & fill)
-            if not _all_digits(word):
+            word = (word & ~fill) | (ASCII_ZEROS & fill)
+            if not all_digits(word):
                 raise Decline
-            values = values * 100_000_000 + _eight_digits(word)
+            values = values * 100_000_000 + eight_digits(word)
         if (values > limit).any():
             raise Decline
         return values, ~given
