@@ -178,7 +178,7 @@ def snapshots(doc: Document, ctx: ParseContext) -> list[Snapshot]:
     control = has_control(
         "".join(_names(doc.unit_names))
         + "".join(c.key for contest in chosen for c in contest.choices)
-        + "".join(name for contest in chosen for name in contest.reporting)
+        + "".join(map("".join, (contest.reporting for contest in chosen)))
         + (doc.texts.get("Region") or "")
     )
     if not large:

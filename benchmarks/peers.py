@@ -4,7 +4,8 @@ The peers live in their own venv (``make bench-peers`` builds ``.venv-peers`` fr
 ``benchmarks/peers-requirements.txt``); each is timed there by :mod:`benchmarks._peer_run` in a
 subprocess that prints JSON. nightdesk is timed here, in-process, on the same file. Both sides
 start from the file on disk (page cache warm) and stop at their library's result objects;
-best and median of N runs after a warm-up, ``gc.collect()`` before each run, outside the clock.
+best and median of N runs pooled from a few turns (peer, then nightdesk, each after a warm-up),
+``gc.collect()`` before each run, outside the clock.
 The goal (issue 7) is nightdesk at least 5x faster than each peer; the ratio is
 peer median / nightdesk median.
 
@@ -36,7 +37,9 @@ RUNNER = Path(__file__).with_name("_peer_run.py")
 #: The stamp ``make`` leaves once the peer venv is complete.
 STAMP = ".installed"
 GOAL = 5.0
-RUNS = 7
+RUNS = 15
+#: Turns of peer, then nightdesk: the runs are split among them and pooled.
+ROUNDS = 3
 #: Seconds one of our sides may take per file: a slow parse gets fewer runs (at least 3).
 BUDGET_S = 20.0
 
@@ -132,6 +135,11 @@ def our_parsers(name: str) -> tuple[Callable[[bytes], list[Any]], ...]:
 
 
 def time_ours(parse: Callable[[bytes], list[Any]], path: Path, runs: int) -> Timing:
+    return stats(our_times(parse, path, runs))
+
+
+def our_times(parse: Callable[[bytes], list[Any]], path: Path, runs: int) -> list[float]:
+    """Milliseconds of ``runs`` parses after a warm-up (fewer when a parse is slow)."""
     start = time.perf_counter()
     parse(path.read_bytes())  # warm-up: imports, caches
     warm_s = time.perf_counter() - start
@@ -142,7 +150,7 @@ def time_ours(parse: Callable[[bytes], list[Any]], path: Path, runs: int) -> Tim
         start = time.perf_counter()
         parse(path.read_bytes())
         times.append((time.perf_counter() - start) * 1000)
-    return stats(times)
+    return times
 
 
 def our_counts(snapshots: list[Any]) -> dict[str, int]:
@@ -206,8 +214,66 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.peers", description=__doc__)
     parser.add_argument("--runs", type=int, default=RUNS, help="timed runs per side and file")
     parser.add_argument("--venv", type=Path, default=PEER_VENV, help="the peer venv")
+    parser.add_argument(
+        "--rounds", type=int, default=ROUNDS, help="turns of peer then nightdesk, runs pooled"
+    )
     parser.add_argument("--feeds", type=Path, default=FEEDS, help="the shared feeds folder")
     return parser.parse_args(argv)
+
+
+def _compare(
+    case: Case, path: Path, python: Path, runs: int, rounds: int
+) -> tuple[list[Row], dict[str, str], bool]:
+    """One file: the peer and each of our sides in turns (``rounds`` of each, the runs
+    pooled), so a machine that gets busier or quieter during the run weighs on both."""
+    per_round = max(1, -(-runs // rounds))
+    peer_ms: list[float] = []
+    ours_ms: dict[str, list[float]] = {side: [] for side in OURS_TIMED}
+    notes = dict.fromkeys(OURS_TIMED, "")
+    timed: dict[str, str] = {}
+    failed = False
+    try:
+        parsers: tuple[Callable[[bytes], list[Any]], ...] | None = our_parsers(case.format)
+    except Exception as exc:  # the adapter is not written yet, or does not import
+        parsers, notes = None, dict.fromkeys(OURS_TIMED, "not available yet")
+        print(f"nightdesk {case.format}: not available yet ({type(exc).__name__}: {exc})")
+    for turn in range(rounds):
+        print(f"[bench] peers: {case.peer} on {case.file} ({turn + 1}/{rounds}) …", file=sys.stderr)
+        try:
+            peer = time_peer(python, case.peer, path, per_round)
+        except (RuntimeError, ValueError, subprocess.TimeoutExpired) as exc:
+            print(f"{case.peer} on {case.file}: {exc}")
+            failed = True
+            break
+        peer_ms += peer["runs_ms"]
+        if turn == 0:
+            timed[case.peer] = peer["timed"]
+            versions = ", ".join(f"{k} {v}" for k, v in peer["versions"].items())
+            print(f"{case.peer}: {versions}, Python {peer['python']}; made {peer['counts']}")
+        for side, parse in zip(OURS_TIMED, parsers or (), strict=False):
+            if notes[side]:
+                continue
+            try:
+                ours_ms[side] += our_times(parse, path, per_round)
+                if side == "parse" and turn == 0:
+                    counts = our_counts(parse(path.read_bytes()))
+                    print(f"nightdesk {case.format}: made {counts}")
+            except Exception as exc:  # an adapter in progress may still fail on the file
+                notes[side] = "parse failed"
+                print(f"nightdesk {case.format} ({side}): {type(exc).__name__}: {exc}")
+    peer_time = stats(peer_ms) if peer_ms and not failed else None
+    rows = [
+        Row(
+            case.file,
+            case.peer,
+            peer_time,
+            side,
+            stats(ours_ms[side]) if ours_ms[side] and not notes[side] else None,
+            notes[side],
+        )
+        for side in OURS_TIMED
+    ]
+    return rows, timed, failed
 
 
 def main(argv: Sequence[str] = ()) -> bool:
@@ -218,7 +284,11 @@ def main(argv: Sequence[str] = ()) -> bool:
     if python is None:
         print(f"peers: skipped, no peer venv at {args.venv} (`make bench-peers` builds it)")
         return False
-    print(f"peers: parse speed beside the peers, {runs} runs after 1 warm-up, goal ≥{GOAL:g}x")
+    rounds = max(1, args.rounds)
+    print(
+        f"peers: parse speed beside the peers, {runs} runs in {rounds} turns (each after a "
+        f"warm-up), goal ≥{GOAL:g}x"
+    )
     print(f"peer venv: {args.venv}")
     rows: list[Row] = []
     timed: dict[str, str] = {}
@@ -228,39 +298,10 @@ def main(argv: Sequence[str] = ()) -> bool:
         if not path.exists():
             print(f"{case.file}: absent under {args.feeds}; skipped")
             continue
-        print(f"[bench] peers: {case.peer} on {case.file} …", file=sys.stderr, flush=True)
-        peer_time: Timing | None = None
-        try:
-            peer = time_peer(python, case.peer, path, runs)
-        except (RuntimeError, ValueError, subprocess.TimeoutExpired) as exc:
-            print(f"{case.peer} on {case.file}: {exc}")
-            broken = True
-        else:
-            peer_time = Timing(peer["best_ms"], peer["median_ms"])
-            timed[case.peer] = peer["timed"]
-            versions = ", ".join(f"{k} {v}" for k, v in peer["versions"].items())
-            print(f"{case.peer}: {versions}, Python {peer['python']}; made {peer['counts']}")
-        print(f"[bench] peers: nightdesk {case.format} on {case.file} …", file=sys.stderr)
-        try:
-            parsers = our_parsers(case.format)
-        except Exception as exc:  # the adapter is not written yet, or does not import
-            note = "not available yet"
-            print(f"nightdesk {case.format}: {note} ({type(exc).__name__}: {exc})")
-            rows += [Row(case.file, case.peer, peer_time, side, None, note) for side in OURS_TIMED]
-            continue
-        for side, parse in zip(OURS_TIMED, parsers, strict=True):
-            try:
-                ours: Timing | None = time_ours(parse, path, runs)
-                note = ""
-                if ours and ours.runs < runs:
-                    print(f"nightdesk {case.format} ({side}): {ours.runs} runs (time budget)")
-                if side == "parse":
-                    counts = our_counts(parse(path.read_bytes()))
-                    print(f"nightdesk {case.format}: made {counts}")
-            except Exception as exc:  # an adapter in progress may still fail on the file
-                ours, note = None, "parse failed"
-                print(f"nightdesk {case.format} ({side}): {type(exc).__name__}: {exc}")
-            rows.append(Row(case.file, case.peer, peer_time, side, ours, note))
+        found, peer_timed, failed = _compare(case, path, python, runs, rounds)
+        rows += found
+        timed.update(peer_timed)
+        broken = broken or failed
     print()
     for line in table(rows):
         print(line)
