@@ -2,7 +2,8 @@
 
 The peers live in their own venv (``make bench-peers`` builds ``.venv-peers`` from
 ``benchmarks/peers-requirements.txt``); each is timed there by :mod:`benchmarks._peer_run` in a
-subprocess that prints JSON. nightdesk is timed here, in-process, on the same file. Both sides
+subprocess that prints JSON; nightdesk is timed the same way, a fresh process per turn
+(:mod:`benchmarks._our_run`), on the same file. Both sides
 start from the file on disk (page cache warm) and stop at their library's result objects;
 best and median of N runs pooled from a few turns (peer, then nightdesk, each after a warm-up),
 ``gc.collect()`` before each run, outside the clock.
@@ -134,6 +135,25 @@ def our_parsers(name: str) -> tuple[Callable[[bytes], list[Any]], ...]:
     return bare, lambda body: formats.parse(fmt, body, ctx), tables
 
 
+def time_side(fmt: str, path: Path, side: str, runs: int, *, counts: bool) -> dict[str, Any]:
+    """One of our sides timed in a fresh process (:mod:`benchmarks._our_run`), as the peers
+    are: no side inherits the heap another left."""
+    cmd = [sys.executable, "-m", "benchmarks._our_run", fmt, str(path), side, f"--runs={runs}"]
+    done = subprocess.run(
+        [*cmd, *(["--counts"] if counts else [])],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        cwd=REPO,
+    )
+    if done.returncode != 0:
+        lines = done.stderr.strip().splitlines() or ["(no message)"]
+        raise RuntimeError(lines[-1])
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
 def time_ours(parse: Callable[[bytes], list[Any]], path: Path, runs: int) -> Timing:
     return stats(our_times(parse, path, runs))
 
@@ -232,11 +252,6 @@ def _compare(
     notes = dict.fromkeys(OURS_TIMED, "")
     timed: dict[str, str] = {}
     failed = False
-    try:
-        parsers: tuple[Callable[[bytes], list[Any]], ...] | None = our_parsers(case.format)
-    except Exception as exc:  # the adapter is not written yet, or does not import
-        parsers, notes = None, dict.fromkeys(OURS_TIMED, "not available yet")
-        print(f"nightdesk {case.format}: not available yet ({type(exc).__name__}: {exc})")
     for turn in range(rounds):
         print(f"[bench] peers: {case.peer} on {case.file} ({turn + 1}/{rounds}) …", file=sys.stderr)
         try:
@@ -250,17 +265,19 @@ def _compare(
             timed[case.peer] = peer["timed"]
             versions = ", ".join(f"{k} {v}" for k, v in peer["versions"].items())
             print(f"{case.peer}: {versions}, Python {peer['python']}; made {peer['counts']}")
-        for side, parse in zip(OURS_TIMED, parsers or (), strict=False):
+        for side in OURS_TIMED:
             if notes[side]:
                 continue
             try:
-                ours_ms[side] += our_times(parse, path, per_round)
-                if side == "parse" and turn == 0:
-                    counts = our_counts(parse(path.read_bytes()))
-                    print(f"nightdesk {case.format}: made {counts}")
-            except Exception as exc:  # an adapter in progress may still fail on the file
+                first = turn == 0 and side == "parse"
+                ours = time_side(case.format, path, side, per_round, counts=first)
+            except RuntimeError as exc:  # an adapter in progress may still fail on the file
                 notes[side] = "parse failed"
-                print(f"nightdesk {case.format} ({side}): {type(exc).__name__}: {exc}")
+                print(f"nightdesk {case.format} ({side}): {exc}")
+                continue
+            ours_ms[side] += ours["runs_ms"]
+            if "counts" in ours and side == "parse":
+                print(f"nightdesk {case.format}: made {ours['counts']}")
     peer_time = stats(peer_ms) if peer_ms and not failed else None
     rows = [
         Row(
