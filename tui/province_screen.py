@@ -36,23 +36,33 @@ NEXT = "◇"
 def margin_sentence(result: RaceResult, unit: str) -> str:
     """The last seat in words, e.g. "CNRP needs 166 more votes to take the last seat from CPP"."""
     ls = result.allocation.last_seat.get(unit)
+    seats = result.seats.get(unit)
     if ls is None:
+        if seats is pd.NA or seats is None or not seats:
+            return "No seats here: the feed gives this unit none, so only votes are shown."
         return "No seat allocated yet: nothing counted."
-    if ls.challenger is None or ls.votes_needed is None:
-        return f"The last seat goes to {ls.holder}; no other party is in contention."
+    holder, challenger = _label(result, ls.holder), _label(result, ls.challenger)
+    if challenger is None or ls.votes_needed is None:
+        return f"The last seat goes to {holder}; no other party is in contention."
     lose = (
-        f"; {ls.holder} could lose {ls.holder_can_lose:,} votes and keep it"
+        f"; {holder} could lose {ls.holder_can_lose:,} votes and keep it"
         if ls.holder_can_lose is not None
         else ""
     )
-    seats = result.seats.get(unit)
     which = (
         "the last seat" if seats is pd.NA or seats is None else f"the {ordinal(int(seats))} seat"
     )
-    return (
-        f"{ls.challenger} needs {ls.votes_needed:,} more votes to take {which} "
-        f"from {ls.holder}{lose}."
-    )
+    return f"{challenger} needs {ls.votes_needed:,} more votes to take {which} from {holder}{lose}."
+
+
+def _label(result: RaceResult, party: str | None) -> str | None:
+    """A party as people know it (AP and Clarity ids are numbers)."""
+    if party is None:
+        return None
+    try:
+        return result.snapshot.party_label(party)
+    except KeyError:
+        return party
 
 
 def ordinal(n: int) -> str:

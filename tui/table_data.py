@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from nightdesk import hierarchy
+from nightdesk.model import Snapshot
 from nightdesk.results import RaceResult
 from tui import board
 from tui.formatting import net_change
@@ -88,6 +89,8 @@ class TableData:
     parents: np.ndarray | None = None
     #: bool: the unit has units below it (Enter goes down to them); ``None`` for a flat feed.
     branch: np.ndarray | None = None
+    #: How ``seat_parties`` are shown (short name, else name): AP and Clarity ids are numbers.
+    seat_labels: tuple[str, ...] = ()
 
     @classmethod
     def build(cls, result: RaceResult, parties: tuple[str, ...]) -> TableData:
@@ -138,6 +141,7 @@ class TableData:
             change=change,
             correction=correction,
             flagged=_flagged(result, units),
+            seat_labels=_labels(snap, seat_parties),
             parents=parents,
             branch=branch,
         )
@@ -152,6 +156,7 @@ class TableData:
             and _same_tree(self, other)
             and self.parties == other.parties
             and self.seat_parties == other.seat_parties
+            and self.seat_labels == other.seat_labels
             and (self.units is other.units or self.units.equals(other.units))
         )
 
@@ -187,22 +192,26 @@ class TableData:
             return "—" if v == NONE else f"{v:,}"
         if key == "leader":
             i = int(self.leader[pos])
-            return "" if i == NONE else self.seat_parties[i]
+            return "" if i == NONE else self.label(i)
         if key == "seats":
             return self.seats_text(pos)
         if key == "margin":
             i = int(self.challenger[pos])
-            return "" if i == NONE else f"{self.seat_parties[i]} +{int(self.needed[pos]):,}"
+            return "" if i == NONE else f"{self.label(i)} +{int(self.needed[pos]):,}"
         if key == "change":
             return net_change(int(self.change[pos]), bool(self.correction[pos]))
         raise KeyError(key)
+
+    def label(self, i: int) -> str:
+        """Seat party ``i`` as people know it."""
+        return self.seat_labels[i] if self.seat_labels else self.seat_parties[i]
 
     def seats_text(self, pos: int) -> str:
         """``CPP 5·CNRP 6``, with `` ?1`` for seats still tied; empty before any count."""
         if self.leader[pos] == NONE:
             return ""
         row = self.seats[pos]
-        text = "·".join(f"{self.seat_parties[i]} {row[i]}" for i in np.flatnonzero(row))
+        text = "·".join(f"{self.label(i)} {row[i]}" for i in np.flatnonzero(row))
         undecided = int(self.undecided[pos])
         return f"{text} ?{undecided}" if undecided else text
 
@@ -227,3 +236,14 @@ class TableData:
         if key == "leader":
             return self.leader
         raise KeyError(key)
+
+
+def _labels(snap: Snapshot, parties: tuple[str, ...]) -> tuple[str, ...]:
+    """Each party's short name, else its name (the model fills a missing name with the id)."""
+    table = snap.parties
+    short = table["short_name"].to_numpy(dtype=object, na_value=None)
+    names = table["name"].to_numpy(dtype=object, na_value=None)
+    at = table.index.get_indexer(list(parties))
+    return tuple(
+        str(short[j] or names[j] or p) if j >= 0 else p for j, p in zip(at, parties, strict=True)
+    )

@@ -234,3 +234,34 @@ async def test_a_party_the_feed_drops_shows_as_not_reported() -> None:
         await pilot.pause()
         assert table.cell_text("U000", "v:CPP") in ("—", "▼ —")
         assert table.cell_text("U000", "v:CNRP") == f"{first.votes.at['U000', 'CNRP']:,}"
+
+
+def test_leader_seats_and_last_seat_name_parties_as_people_know_them() -> None:
+    """AP and Clarity ids are numbers: the table names the party (short name, else name)."""
+    from nightdesk.model import Party
+    from tui.table_data import TableData
+
+    snap = Snapshot.build(
+        source="ap",
+        votes=pd.DataFrame({"8639": [120, 30], "1746": [100, 70]}, index=["A", "B"]),
+        units=pd.DataFrame({"seats": [1, 1]}, index=["A", "B"]),
+        parties={
+            "8639": Party("8639", "Donald Trump", "Trump"),
+            "1746": Party("1746", "[b]Ted Cruz"),
+        },
+    )
+    result = assess(snap, None, ELECTION)
+    data = TableData.build(result, ("8639", "1746"))
+    assert data.text(0, "leader") == "Trump" and data.text(1, "leader") == "[b]Ted Cruz"
+    assert data.seats_text(0) == "Trump 1"
+    assert data.text(0, "margin") == "[b]Ted Cruz +21"
+    from tui.province_screen import margin_sentence
+
+    assert margin_sentence(result, "A").startswith("[b]Ted Cruz needs 21 more votes to take")
+    assert margin_sentence(result, "A").endswith("from Trump.") or "from Trump;" in (
+        margin_sentence(result, "A")
+    )
+    no_seats = assess(
+        Snapshot.build(source="ap", votes=snap.votes, parties=snap.parties), None, ELECTION
+    )
+    assert margin_sentence(no_seats, "A").startswith("No seats here")
