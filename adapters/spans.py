@@ -50,6 +50,16 @@ def words_at(buf: np.ndarray, at: np.ndarray) -> np.ndarray:
     return view[at]
 
 
+def words_from(buf: np.ndarray, at: np.ndarray, count: int) -> np.ndarray:
+    """The ``count`` words from each offset in ``at``: one row each, ``[:, k]`` the word
+    at ``at + 8 * k``. One gather: NumPy copies an unaligned item at a time, at about the
+    same cost for 8 bytes as for 32, so reading two to four words at once is nearly free.
+    """
+    size = 8 * count
+    view = np.ndarray(shape=(len(buf) - size + 1,), dtype=f"V{size}", buffer=buf, strides=(1,))
+    return view[at].view("<u8").reshape(len(at), count)
+
+
 def same_bytes(buf: np.ndarray, at: np.ndarray, expected: bytes) -> bool:
     """Whether the bytes from each offset in ``at`` are ``expected``, eight at a time."""
     if len(expected) in (1, 2, 4):  # one narrow gather

@@ -383,3 +383,33 @@ def test_the_careful_reader_alone_reads_every_template_layout() -> None:
     doc = read_careful(TEMPLATE.encode(), ALL)
     assert [c.key for c in doc.contests] == ["1", "2"]
     assert not declines(TEMPLATE.encode())
+
+
+def test_the_first_quote_in_a_word_is_found_byte_for_byte() -> None:
+    rng = np.random.default_rng(7)
+    raw = rng.choice(np.array([34, 0, 1, 33, 35, 127, 128, 162, 255], dtype=np.uint8), 8 * 5000)
+    found = fast_module._first_quote(raw.view("<u8")).tolist()
+    rows = raw.reshape(-1, 8).tolist()
+    assert found == [row.index(34) if 34 in row else 8 for row in rows]
+
+
+@pytest.mark.parametrize("few", [0, 1 << 20])
+def test_long_values_read_by_window_or_word_alike(
+    monkeypatch: pytest.MonkeyPatch, few: int
+) -> None:
+    """A few long values are read as one window, many a word at a time: the same ends,
+    the same words (the names' codes rest on them)."""
+    texts = [("x" * n).encode() for n in (0, 7, 8, 15, 16, 40, 100, 229, 230, 300)]
+    data = b" ".join(b'"' + t + b'"' for t in texts)
+    buf = fast_module.padded(data)
+    start = np.array([m.start() + 1 for m in re.finditer(rb'"x*"', data)]) + fast_module.PAD
+    monkeypatch.setattr(fast_module, "_FEW", few)
+    monkeypatch.setattr(fast_module, "_ROUNDS", 1)
+    columns, end, closed = fast_module._quoted(buf, start)
+    monkeypatch.setattr(fast_module, "_FEW", 1 << 20)
+    words, end_words, closed_words = fast_module._quoted(buf, start)
+    assert (end == end_words).all() and (closed == closed_words).all()
+    assert all((a == b).all() for a, b in zip(columns, words, strict=True))
+    assert (end - start)[closed].tolist() == [
+        len(t) for t in texts if len(t) < fast_module._LONGEST
+    ]
