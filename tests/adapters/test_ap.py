@@ -6,8 +6,10 @@ adapter's code.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
+import random
 from collections import Counter
 from datetime import UTC, datetime
 from functools import cache
@@ -504,3 +506,39 @@ def test_races_per_state_match_the_raw_file() -> None:
         if u["level"] == "state"
     )
     assert counts == expected == Counter({"PA": 369, "MD": 60, "CT": 2, "DE": 2, "RI": 2})
+
+
+def _paths(node: Any, here: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every path to a value in a decoded JSON document."""
+    out = [here]
+    if isinstance(node, dict):
+        for k, v in node.items():
+            out += _paths(v, (*here, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            out += _paths(v, (*here, i))
+    return out
+
+
+def test_any_value_of_any_type_anywhere_is_an_error_or_a_result() -> None:
+    """The typed decode and the careful reading agree on what is readable: a value of another
+    type anywhere in a real file gives a FeedError or snapshots that build, never a crash."""
+
+    doc = raw("20151103_national.json")
+    paths = [p for p in _paths(doc) if p]
+    rng = random.Random(7)
+    odd: list[Any] = [None, True, -1, 1.5, 10**13, "", "x", [], {}, [1], {"a": 1}, "\x1b[2J"]
+    for _ in range(150):
+        mutated = copy.deepcopy(doc)
+        path = rng.choice(paths)
+        node = mutated
+        for key in path[:-1]:
+            node = node[key]
+        node[path[-1]] = rng.choice(odd)
+        try:
+            page = parse(json.dumps(mutated).encode())
+        except FeedError:
+            continue
+        for snap in page.snapshots:
+            assert snap.votes.dtypes.eq("Int64").all(), path
+            assert snap.units.index.is_unique and snap.parties.index.is_unique, path
