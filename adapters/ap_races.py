@@ -119,7 +119,6 @@ class RaceShape:
     parent and candidate ids (present, each once per unit). The rest waits for
     :meth:`tables`."""
 
-    key: str
     units: list[Unit]
     ids: list[str]
     parents: list[str | None]
@@ -163,7 +162,7 @@ class RaceShape:
             values[rows[given], cols[given]] = [c for c in counts if c is not None]
             missing[rows, cols] = ~given
         index = pd.Index(self.ids, dtype=str)
-        party_ids = pd.Index(_unique_ids(list(party_at), "candidate", self.key), dtype=str)
+        party_ids = pd.Index(list(party_at), dtype=str)  # checked while reading
         votes = typed_frame(
             [pd.arrays.IntegerArray(values[j], missing[j]) for j in range(k)], party_ids, index
         )
@@ -246,7 +245,7 @@ def race_snapshot(
     if info.updated:
         updated.add(info.updated)
     _unique_ids(list(candidates), "candidate", race)  # still apart once printable
-    shape = RaceShape(race, units, _unique_ids(ids, "unit", race), parents, all_pids)
+    shape = RaceShape(units, _unique_ids(ids, "unit", race), parents, all_pids)
     return DeferredSnapshot(
         source=source,
         fetched_at=fetched_at,

@@ -17,7 +17,7 @@ to comparing the tables.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -49,7 +49,7 @@ class DeferredSnapshot(Snapshot):
         published_at: datetime | None,
         race: Race | None,
         make: Callable[[], Tables],
-        content: Hashable | None = None,
+        content: object = None,
         tree_complete: bool | None = None,
     ) -> None:
         put = self.__dict__.__setitem__  # frozen dataclass: no attribute assignment
@@ -102,5 +102,5 @@ class DeferredSnapshot(Snapshot):
     def tree_complete(self) -> bool | None:
         return self._tree_complete  # type: ignore[no-any-return]
 
-    def counts_token(self) -> Hashable | None:
-        return self._content  # type: ignore[no-any-return]
+    def counts_token(self) -> object:
+        return self._content

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Hashable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
@@ -475,7 +475,7 @@ class Snapshot:
             and self.parties["called"].equals(other.parties["called"])
         )
 
-    def counts_token(self) -> Hashable | None:
+    def counts_token(self) -> object:
         """What the feed gave, as read (before any table), when the adapter keeps it: equal
         tokens mean the same counts. ``None`` here; see :mod:`nightdesk.deferred`."""
         return None
