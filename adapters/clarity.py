@@ -172,9 +172,10 @@ class ClarityFormat:
 def snapshots(doc: Document, ctx: ParseContext) -> list[Snapshot]:
     """The chosen contests' Snapshots from a document read by :func:`read_document`."""
     chosen = [c for c in doc.contests if c.selected]
-    cubes = contest_cubes(doc, chosen)
+    numbers = vote_numbers(doc)  # converted once (the careful reader leaves texts)
+    cubes = contest_cubes(doc, chosen, numbers)
     # Checked once for the whole document; per contest only when they may fail.
-    large = bool(vote_numbers(doc).sum(dtype=np.float64) > MAX_COUNT)
+    large = bool(numbers.sum(dtype=np.float64) > MAX_COUNT)
     control = has_control(
         "".join(_names(doc.unit_names))
         + "".join(c.key for contest in chosen for c in contest.choices)
@@ -182,7 +183,7 @@ def snapshots(doc: Document, ctx: ParseContext) -> list[Snapshot]:
         + (doc.texts.get("Region") or "")
     )
     if not large:
-        _report_disagreements(chosen, *segment_sums(doc, chosen), ctx.source)
+        _report_disagreements(chosen, *segment_sums(numbers, chosen), ctx.source)
     published = clarity_time(doc.texts.get("Timestamp")) or published_at(ctx.headers)
     return [
         contest_snapshot(

@@ -36,14 +36,16 @@ class Cube:
     units: list[str]
 
 
-def contest_cubes(doc: Document, contests: list[Contest]) -> list[Cube]:
+def contest_cubes(
+    doc: Document, contests: list[Contest], numbers: np.ndarray | None = None
+) -> list[Cube]:
     """The cube of each of ``contests`` (the selected ones, in document order).
 
     Raises:
         FeedError: a vote is not a whole number, or a unit appears twice for one choice
             and vote type (naming the contest, choice, vote type and unit).
     """
-    numbers = vote_numbers(doc)
+    numbers = vote_numbers(doc) if numbers is None else numbers
     codes, names = _unit_codes(doc)
     counts = [len(contest.segments) for contest in contests]
     segments = [segment for contest in contests for segment in contest.segments]
@@ -103,10 +105,10 @@ def contest_cubes(doc: Document, contests: list[Contest]) -> list[Cube]:
     return cubes
 
 
-def segment_sums(doc: Document, contests: list[Contest]) -> tuple[list[int], list[int]]:
+def segment_sums(numbers: np.ndarray, contests: list[Contest]) -> tuple[list[int], list[int]]:
     """Each segment's (a choice's ``<VoteType>``) vote sum and cell count, the contests'
-    segments one after another; for sums within int64 (check the total first)."""
-    numbers = vote_numbers(doc)
+    segments one after another, from :func:`vote_numbers`; for sums within int64 (check
+    the total first)."""
     starts = np.array([s[3] for c in contests for s in c.segments], dtype=np.int64)
     ends = np.append(starts[1:], len(numbers)) if len(starts) else starts
     running = np.concatenate([np.zeros(1, dtype=np.int64), np.cumsum(numbers)])
