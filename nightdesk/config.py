@@ -20,6 +20,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import httpx
 
 from nightdesk import formats
+from nightdesk.alert_rules import AlertRules, read_alert_rules
+from nightdesk.aliases import Aliases, read_aliases
+from nightdesk.colours import read_colours
 from nightdesk.errors import ConfigError
 from nightdesk.formats import OPTIONAL_COLUMNS, ColumnMap
 from nightdesk.model import MAX_SEATS
@@ -95,6 +98,12 @@ class Config:
     election: ElectionConfig
     sources: tuple[SourceConfig, ...]
     path: Path | None = None
+    #: ``[aliases]``: other sources' names for units and parties (the compare screen).
+    aliases: Aliases = field(default_factory=Aliases)
+    #: ``[alerts]``: what the desk wants to be told about (defaults without the table).
+    alerts: AlertRules = field(default_factory=AlertRules)
+    #: ``[colours]``: party id or name → colour (Textual colour syntax).
+    colours: Mapping[str, str] = field(default_factory=dict)
 
     def source(self, name: str) -> SourceConfig:
         for s in self.sources:
@@ -245,7 +254,7 @@ class _Reader:
         return value
 
     def config(self, data: Mapping[str, Any]) -> Config:
-        self.table(data, (), ["election", "sources"])
+        self.table(data, (), ["election", "sources", "aliases", "alerts", "colours"])
         election = self.election(self.get(data, (), "election", (dict,), "an [election] table"))
         raw_sources = self.get(data, (), "sources", (list,), "one or more [[sources]] tables")
         if not raw_sources:
@@ -260,7 +269,14 @@ class _Reader:
                     f"source name {s.name!r} is used twice (also by sources[{seen[s.name]}])",
                 )
             seen[s.name] = i
-        return Config(election=election, sources=sources, path=self.path)
+        return Config(
+            election=election,
+            sources=sources,
+            path=self.path,
+            aliases=read_aliases(self, self.get(data, (), "aliases", (dict,), "a table", {})),
+            alerts=read_alert_rules(self, self.get(data, (), "alerts", (dict,), "a table", {})),
+            colours=read_colours(self, self.get(data, (), "colours", (dict,), "a table", {})),
+        )
 
     def election(self, data: Mapping[str, Any]) -> ElectionConfig:
         t: tuple[Any, ...] = ("election",)
