@@ -32,14 +32,15 @@ from __future__ import annotations
 import difflib
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from itertools import chain
 from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
-from adapters.clarity_cubes import contest_cubes, segment_sums, vote_numbers
+from adapters.clarity_cubes import Segments, all_cubes, segment_sums, vote_numbers
 from adapters.clarity_document import Contest, Document
-from adapters.clarity_tables import contest_snapshot, disagreements
+from adapters.clarity_tables import contest_snapshots, disagreements
 from adapters.clarity_time import clarity_time
 from adapters.clarity_xml import read_document
 from adapters.clarity_zip import MAX_UNZIPPED_BYTES, is_zip, unzip_detail
@@ -173,44 +174,48 @@ def snapshots(doc: Document, ctx: ParseContext) -> list[Snapshot]:
     """The chosen contests' Snapshots from a document read by :func:`read_document`."""
     chosen = [c for c in doc.contests if c.selected]
     numbers = vote_numbers(doc)  # converted once (the careful reader leaves texts)
-    cubes = contest_cubes(doc, chosen, numbers)
+    segments = Segments.of(chosen)  # taken apart once for the cubes, sums and checks
+    cubes = all_cubes(doc, chosen, numbers, segments)
     # Checked once for the whole document; per contest only when they may fail.
     large = bool(numbers.sum(dtype=np.float64) > MAX_COUNT)
-    control = has_control(
-        "".join(_names(doc.unit_names))
-        + "".join(c.key for contest in chosen for c in contest.choices)
-        + "".join(map("".join, (contest.reporting for contest in chosen)))
+    control = _has_control(doc, chosen, cubes.names)
+    if not large:
+        sums, cells = segment_sums(numbers, chosen, segments)
+        _report_disagreements(chosen, sums, cells, ctx.source, segments)
+    published = clarity_time(doc.texts.get("Timestamp")) or published_at(ctx.headers)
+    return contest_snapshots(
+        chosen,
+        cubes,
+        doc=doc,
+        source=ctx.source,
+        fetched_at=ctx.fetched_at,
+        published_at=published,
+        large=large,
+        control=control,
+    )
+
+
+def _has_control(doc: Document, chosen: list[Contest], names: Sequence[str]) -> bool:
+    """Whether a unit name (``names``: every distinct one the cells carry, and those the
+    contests' reporting lists), a choice key or the region holds a control character."""
+    reporting: set[str] = set().union(*(contest.reporting for contest in chosen))
+    return has_control(
+        "".join(names)
+        + "".join(reporting)
+        + "".join([c.key for c in chain.from_iterable(contest.choices for contest in chosen)])
         + (doc.texts.get("Region") or "")
     )
-    if not large:
-        _report_disagreements(chosen, *segment_sums(numbers, chosen), ctx.source)
-    published = clarity_time(doc.texts.get("Timestamp")) or published_at(ctx.headers)
-    return [
-        contest_snapshot(
-            contest,
-            cube,
-            doc=doc,
-            source=ctx.source,
-            fetched_at=ctx.fetched_at,
-            published_at=published,
-            large=large,
-            control=control,
-        )
-        for contest, cube in zip(chosen, cubes, strict=True)
-    ]
-
-
-def _names(units: Sequence[str]) -> Sequence[str]:
-    """The distinct unit names (the fast reader keeps them apart from the cells)."""
-    distinct = getattr(units, "names", None)
-    return distinct if distinct is not None else units
 
 
 def _report_disagreements(
-    chosen: list[Contest], sums: list[int], cells: list[int], source: str
+    chosen: list[Contest],
+    sums: np.ndarray,
+    cells: np.ndarray,
+    source: str,
+    segments: Segments,
 ) -> None:
     """One log line per poll for the contests whose stated totals differ from their units."""
-    found = disagreements(chosen, sums, cells)
+    found = disagreements(chosen, sums, cells, segments)
     if found:
         log.warning(
             "source %s: %d clarity contest(s) disagree with themselves; the units' votes are "

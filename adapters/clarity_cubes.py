@@ -6,13 +6,15 @@ lists of text from the careful reader, arrays (unit codes, numbers) from the fas
 Here they become int64 cubes ``[vote type, choice, unit]``: the numbers are converted once
 (the fast reader did it already), the units numbered per contest in the order the file
 first names them, and every cell scattered into its contest's cube by one vectorised pass
-over the whole document.
+over the whole document. The cubes stay laid end to end (:class:`Cubes`): a contest's own
+arrays are views made only when its tables are built.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 import pandas as pd
@@ -36,6 +38,77 @@ class Cube:
     units: list[str]
 
 
+@dataclass(frozen=True)
+class Segments:
+    """The contests' segments (a choice's ``<VoteType>``), one after another, as columns:
+    taken apart once per document for the cubes, the sums and the disagreements."""
+
+    #: Segments per contest.
+    counts: list[int]
+    choice: np.ndarray  # int64: the choice's index in its contest
+    vote_type: np.ndarray  # int64: the vote type's index in its contest
+    #: The ``votes`` attribute as written (None where absent).
+    stated: list[str | None]
+    starts: np.ndarray  # int64: index of the segment's first cell
+
+    @classmethod
+    def of(cls, contests: list[Contest]) -> Segments:
+        counts = [len(c.segments) for c in contests]
+        segments = list(chain.from_iterable(c.segments for c in contests))
+        if not segments:
+            empty = np.zeros(0, dtype=np.int64)
+            return cls(counts, empty, empty, [], empty)
+        choice, vote_type, stated, starts = zip(*segments, strict=True)
+        return cls(
+            counts,
+            np.array(choice, dtype=np.int64),
+            np.array(vote_type, dtype=np.int64),
+            list(stated),
+            np.array(starts, dtype=np.int64),
+        )
+
+
+@dataclass(frozen=True)
+class Cubes:
+    """Every chosen contest's cube, laid end to end in two flat arrays (no per-contest
+    NumPy work until a contest's tables are built); contests without cells hold their own
+    (:func:`_whole`)."""
+
+    votes: np.ndarray  # int64, every contest's cube flattened, one after another
+    given: np.ndarray  # bool, same layout
+    #: Each contest's cells are ``votes[offsets[i]:ends[i]]``, of shape ``shapes[i]``.
+    offsets: list[int]
+    ends: list[int]
+    shapes: list[tuple[int, int, int]]
+    #: Each contest's units are ``unit_names[unit_starts[i]:unit_ends[i]]``.
+    unit_starts: list[int]
+    unit_ends: list[int]
+    #: Each cell's unit name, the contests' units one after another.
+    unit_names: list[str]
+    whole: dict[int, Cube]
+    #: The distinct unit names of the document's cells (every name a cell carries).
+    names: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.shapes)
+
+    def units(self, i: int) -> list[str]:
+        """Contest ``i``'s unit names, first seen first."""
+        if i in self.whole:
+            return self.whole[i].units
+        return self.unit_names[self.unit_starts[i] : self.unit_ends[i]]
+
+    def cube(self, i: int) -> Cube:
+        """Contest ``i``'s cube (views into the flat arrays)."""
+        whole = self.whole.get(i)
+        if whole is not None:
+            return whole
+        cells, shape = slice(self.offsets[i], self.ends[i]), self.shapes[i]
+        return Cube(
+            self.votes[cells].reshape(shape), self.given[cells].reshape(shape), self.units(i)
+        )
+
+
 def contest_cubes(
     doc: Document, contests: list[Contest], numbers: np.ndarray | None = None
 ) -> list[Cube]:
@@ -45,74 +118,114 @@ def contest_cubes(
         FeedError: a vote is not a whole number, or a unit appears twice for one choice
             and vote type (naming the contest, choice, vote type and unit).
     """
+    cubes = all_cubes(doc, contests, numbers)
+    return [cubes.cube(i) for i in range(len(cubes))]
+
+
+def all_cubes(
+    doc: Document,
+    contests: list[Contest],
+    numbers: np.ndarray | None = None,
+    segments: Segments | None = None,
+) -> Cubes:
+    """:func:`contest_cubes`, kept flat: one vectorised pass over the whole document."""
     numbers = vote_numbers(doc) if numbers is None else numbers
+    segments = Segments.of(contests) if segments is None else segments
     codes, names = _unit_codes(doc)
-    counts = [len(contest.segments) for contest in contests]
-    segments = [segment for contest in contests for segment in contest.segments]
-    if not segments or not len(numbers):
-        return [_whole(contest, doc) for contest in contests]
-    choice_of, type_of, _, starts = zip(*segments, strict=True)
+    if not len(segments.starts) or not len(numbers):
+        return _all_whole(doc, contests, names)
     # The chosen contests' cells are contiguous: a segment ends where the next begins.
-    lengths = np.diff(np.append(np.array(starts, dtype=np.int64), len(numbers)))
-    contest_of = np.repeat(np.repeat(np.arange(len(contests)), counts), lengths)
-    choice = np.repeat(np.array(choice_of, dtype=np.int64), lengths)
-    vote_type = np.repeat(np.array(type_of, dtype=np.int64), lengths)
+    lengths = np.diff(np.append(segments.starts, len(numbers)))
+    segment_contest = np.repeat(np.arange(len(contests)), segments.counts)
+    contest_of = np.repeat(segment_contest, lengths)
 
     # Number each contest's units in the order the file first names them (contest by
     # contest: their cells are in document order).
     n_names = max(len(names), 1)
-    slot, pairs = pd.factorize(contest_of * n_names + codes)
-    n_units = np.bincount(pairs // n_names, minlength=len(contests))
+    slot, pairs = first_seen(contest_of * n_names + codes, len(contests) * n_names)
+    pair_contest = pairs // n_names
+    n_units = np.bincount(pair_contest, minlength=len(contests))
     unit_start = np.cumsum(n_units) - n_units
-    local = slot - unit_start[contest_of]
-    unit_names = names[pairs % n_names]
+    unit_names = names[pairs - pair_contest * n_names]
 
-    n_choices = np.array([len(c.choices) for c in contests], dtype=np.int64)
-    n_types = np.array([len(c.vote_types) for c in contests], dtype=np.int64)
+    n_choices = np.fromiter(map(len, (c.choices for c in contests)), np.int64, len(contests))
+    n_types = np.fromiter(map(len, (c.vote_types for c in contests)), np.int64, len(contests))
     sizes = n_types * n_choices * n_units
     offsets = np.cumsum(sizes) - sizes
-    flat = (
-        offsets[contest_of]
-        + (vote_type * n_choices[contest_of] + choice) * n_units[contest_of]
-        + local
+    # Each segment's first slot in the flat layout, less its contest's first unit number:
+    # a cell's slot is that plus its unit's number (``slot``).
+    base = (
+        offsets[segment_contest]
+        + (segments.vote_type * n_choices[segment_contest] + segments.choice)
+        * n_units[segment_contest]
+        - unit_start[segment_contest]
     )
-    counts = np.bincount(flat, minlength=int(sizes.sum()))
-    if counts.max(initial=0) > 1:
+    flat = np.repeat(base, lengths)
+    flat += slot
+    total = int(sizes.sum())
+    given = np.zeros(total, dtype=bool)
+    given[flat] = True
+    if np.count_nonzero(given) != len(flat):  # a slot written twice
+        counts = np.bincount(flat, minlength=total)
         _duplicate(contests, counts, offsets, n_choices, n_units, unit_names, unit_start)
-    votes = np.zeros(len(counts), dtype=np.int64)
+    votes = np.zeros(total, dtype=np.int64)
     votes[flat] = numbers
-    given = counts > 0
-
-    cubes = []
-    shapes = zip(
-        offsets.tolist(), n_types.tolist(), n_choices.tolist(), n_units.tolist(), strict=True
+    whole = {i: _whole(contests[i], doc) for i in np.flatnonzero(n_units == 0).tolist()}
+    return Cubes(
+        votes,
+        given,
+        offsets.tolist(),
+        (offsets + sizes).tolist(),
+        list(zip(n_types.tolist(), n_choices.tolist(), n_units.tolist(), strict=True)),
+        unit_start.tolist(),
+        (unit_start + n_units).tolist(),
+        unit_names.tolist(),
+        whole,
+        names,
     )
-    all_units = unit_names.tolist()
-    for contest, start, (offset, types, choices, units) in zip(
-        contests, unit_start.tolist(), shapes, strict=True
-    ):
-        if units == 0:
-            cubes.append(_whole(contest, doc))
-            continue
-        end, shape = offset + types * choices * units, (types, choices, units)
-        cubes.append(
-            Cube(
-                votes[offset:end].reshape(shape),
-                given[offset:end].reshape(shape),
-                all_units[start : start + units],
-            )
-        )
-    return cubes
 
 
-def segment_sums(numbers: np.ndarray, contests: list[Contest]) -> tuple[list[int], list[int]]:
-    """Each segment's (a choice's ``<VoteType>``) vote sum and cell count, the contests'
-    segments one after another, from :func:`vote_numbers`; for sums within int64 (check
-    the total first)."""
-    starts = np.array([s[3] for c in contests for s in c.segments], dtype=np.int64)
+def _all_whole(doc: Document, contests: list[Contest], names: np.ndarray) -> Cubes:
+    """No contest has cells: each holds its own figures."""
+    whole = {i: _whole(contest, doc) for i, contest in enumerate(contests)}
+    shapes = [(0, 0, 0)] * len(contests)
+    empty = np.zeros(0, dtype=np.int64)
+    zeros = [0] * len(contests)
+    return Cubes(empty, empty.astype(bool), zeros, zeros, shapes, zeros, zeros, [], whole, names)
+
+
+#: :func:`first_seen` uses a table as long as the keys' range up to this many entries
+#: (16 MB), and while it is at most this many entries per key (else hashing is cheaper).
+DENSE_KEYS = 1 << 21
+DENSE_PER_KEY = 16
+
+
+def first_seen(keys: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(keys)`` for int64 keys in ``[0, size)``: each key's code and the
+    distinct keys, numbered in the order they first appear. Through a table of each key's
+    first position (no hashing) when ``size`` is small beside the keys."""
+    n = len(keys)
+    if size > min(DENSE_KEYS, DENSE_PER_KEY * n + 4096):
+        codes, uniques = pd.factorize(keys)
+        return codes.astype(np.int64, copy=False), uniques
+    positions = np.arange(n, dtype=np.int64)
+    table = np.full(size, n, dtype=np.int64)
+    np.minimum.at(table, keys, positions)  # each key's first position
+    uniques = keys[table[keys] == positions]  # in order of first position
+    table[uniques] = positions[: len(uniques)]  # now each key's code
+    return table[keys], uniques
+
+
+def segment_sums(
+    numbers: np.ndarray, contests: list[Contest], segments: Segments | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each segment's (a choice's ``<VoteType>``) vote sum and cell count (int64), the
+    contests' segments one after another, from :func:`vote_numbers`; for sums within
+    int64 (check the total first)."""
+    starts = (Segments.of(contests) if segments is None else segments).starts
     ends = np.append(starts[1:], len(numbers)) if len(starts) else starts
     running = np.concatenate([np.zeros(1, dtype=np.int64), np.cumsum(numbers)])
-    return (running[ends] - running[starts]).tolist(), (ends - starts).tolist()
+    return running[ends] - running[starts], ends - starts
 
 
 def vote_numbers(doc: Document) -> np.ndarray:
@@ -123,6 +236,9 @@ def vote_numbers(doc: Document) -> np.ndarray:
         return texts.numbers  # (the fast reader read them, plain digits only)
     if not texts:
         return np.zeros(0, dtype=np.int64)
+    numbers = _digits(texts)
+    if numbers is not None:
+        return numbers
     joined = "".join(texts)
     if joined.isascii() and joined.isdigit():
         try:
@@ -133,6 +249,26 @@ def vote_numbers(doc: Document) -> np.ndarray:
         if not (text.isascii() and text.isdigit() and len(text) <= MAX_DIGITS):
             raise FeedError(f"{_cell(doc, i)}: votes {text!r} is not a whole number of votes")
     raise AssertionError("unreachable: every vote text was a number")
+
+
+def _digits(texts: list[str]) -> np.ndarray | None:
+    """The texts read in one NumPy call when each is plain ASCII digits within int64;
+    None otherwise (then they are read one by one, as before, to find the bad one)."""
+    joined = ",".join(texts)
+    if joined.count(",") != len(texts) - 1 or not (
+        joined.isascii() and joined.replace(",", "").isdigit()
+    ):
+        return None
+    try:
+        numbers = np.fromstring(joined, dtype=np.int64, sep=",")  # past int64: its max
+    except ValueError:
+        return None  # an empty text
+    if len(numbers) != len(texts) or numbers.max(initial=0) == _INT64_MAX:
+        return None
+    return numbers
+
+
+_INT64_MAX = np.iinfo(np.int64).max
 
 
 def _unit_codes(doc: Document) -> tuple[np.ndarray, np.ndarray]:

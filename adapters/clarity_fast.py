@@ -7,11 +7,14 @@ references, root ``<ElectionResult>``). In such a document every ``<`` after the
 starts a tag (once comments, CDATA and processing instructions are ruled out), and a
 double-quoted attribute value ends at the next ``"``. So one pass over the bytes finds
 every ``<``; each tag's kind is read from the eight bytes after it, and the nesting of all
-tags is checked at once with cumulative sums. Values are read a word (eight bytes) at a
-time for all tags of a kind together: the first ``"`` in a word is found with integer
-arithmetic, the same words tell the unit names apart (hashed, then checked byte for byte),
-and the votes are read eight digits at a time. Python runs per contest and per distinct
-name, never per vote cell.
+tags is checked at once with cumulative sums: over the tags other than units (vote cells
+and entries, most tags, open and close nothing), each unit taking the state before the
+next other tag. Values are read a word (eight bytes) at a time for all tags of a kind
+together: the first ``"`` in a word is found with integer arithmetic, the same words tell
+the unit names apart (hashed, then checked byte for byte), and the votes are read eight
+digits at a time. Python runs per contest and per distinct name, never per vote cell.
+The passes keep their temporaries small (the large ones are let go as soon as read, the
+``<`` are searched half a megabyte at a time): fresh memory costs a page fault a page.
 
 It vouches only for what it has checked, and raises :class:`~adapters.spans.Decline`
 otherwise (the careful reader, one callback per element, then reads the body with the same
@@ -35,13 +38,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
 from itertools import pairwise
 from operator import itemgetter
 
 import numpy as np
 import pandas as pd
 
+from adapters.buffer_words import byte_positions, padded_copy, quote_mask, same_bytes_at
 from adapters.clarity_document import ROOT, Choice, Contest, Document, UnitColumn, VoteColumn
 from adapters.spans import (
     ASCII_ZEROS,
@@ -50,7 +53,7 @@ from adapters.spans import (
     Spans,
     all_digits,
     eight_digits,
-    padded,
+    padded,  # noqa: F401 (the tests build buffers with it)
     words_at,
     words_from,
 )
@@ -120,7 +123,7 @@ def read_fast(body: bytes, wanted: Callable[[str, str], bool]) -> Document:
     """The document as :func:`adapters.clarity_xml.read_document` reads it; raises
     :class:`Decline` where the layout is not the one it vouches for."""
     root = _start_of_root(body)
-    buf = padded(body)
+    buf = padded_copy(body)
     reader = _Reader(body, buf, _Tags.find(buf, root + PAD))
     doc = Document()
     reader.top_level(doc)
@@ -157,10 +160,9 @@ class _Tags:
 
     @classmethod
     def find(cls, buf: np.ndarray, root: int) -> _Tags:
-        lt = np.flatnonzero(buf == _LT)
-        at = lt[np.searchsorted(lt, root) :]
+        at = byte_positions(buf, root, _LT)
         word = words_at(buf, at + 1)
-        first = word & np.uint64(0xFF)
+        first = word.view(np.uint8)[::8]  # (the byte after each "<": a view, no copy)
         if ((first == _BANG) | (first == _QUESTION)).any():
             raise Decline  # a comment, CDATA section or instruction: markup to misread
         # Most tags are a county's vote cell: those at once, the others by their words.
@@ -181,7 +183,7 @@ class _Tags:
                         rest = known[len(name) :]
                         same = _AFTER_NAME[buf[start + len(rest)]]
                         if rest:
-                            same &= _equal(buf, start, rest)
+                            same &= same_bytes_at(buf, start, rest)
                         kind[rows[same]] = known_kind
                 kinds[code] = -1  # (set row by row)
         named = kinds[codes]
@@ -218,13 +220,28 @@ class _Reader:
     def __init__(self, body: bytes, buf: np.ndarray, tags: _Tags) -> None:
         self.body, self.buf, self.tags = body, buf, tags
         kind, closing = tags.kind, tags.closing
-        self.contest_open = np.flatnonzero((kind == _CONTEST) & ~closing)
-        self.contest_close = np.flatnonzero((kind == _CONTEST) & closing)
-        opens = np.zeros(len(kind), dtype=bool)
-        opens[self.contest_open] = True
+        # The units (vote cells, entries) are most tags and change no container's depth:
+        # depths are followed over the other tags, and each unit takes the state before
+        # the next other tag (the last tag, the root's end, is one).
+        unit = (kind == _COUNTY) | (kind == _PRECINCT)
+        self.other = np.flatnonzero(~unit)
+        self.unit = np.flatnonzero(unit)
+        if not len(self.other) or (len(self.unit) and self.unit[-1] > self.other[-1]):
+            raise Decline  # (the root's closing tag ends every checked document)
+        #: How many units come just before each other tag.
+        self.units_before = np.diff(self.other, prepend=-1) - 1
+        self.unit_closing = closing[unit]
+        self.kind, self.closing = kind[self.other], closing[self.other]
+        is_contest = self.kind == _CONTEST
+        opens, closes = is_contest & ~self.closing, is_contest & self.closing
+        self.contest_open, self.contest_close = np.flatnonzero(opens), np.flatnonzero(closes)
         # (An empty <Contest/> never closes: declined here, for the careful reader to say.)
-        self.in_contest = _depth(opens, (kind == _CONTEST) & closing) == 1
+        self.in_contest = _depth(opens, closes) == 1
         self.outside = ~self.in_contest & ~opens
+
+    def unit_state(self, state: np.ndarray) -> np.ndarray:
+        """Each unit's ``state``: that of the next other tag."""
+        return np.repeat(state, self.units_before)
 
     def values(
         self, rows: np.ndarray, prefix: bytes, joins: tuple[bytes, ...], keep: bool = False
@@ -243,25 +260,25 @@ class _Reader:
     def top_level(self, doc: Document) -> None:
         """The texts and the turnout block: the few tags outside the contests, read as the
         careful reader reads them."""
-        tags = self.tags
-        kind, closing = tags.kind, tags.closing
+        kind, closing, other = self.kind, self.closing, self.other
         turnout = np.flatnonzero(self.outside & (kind == _TURNOUT))
         in_turnout = np.zeros(len(kind), dtype=bool)
         if len(turnout):
             empty = np.zeros(len(kind), dtype=bool)
-            for row in turnout[~closing[turnout]].tolist():
-                empty[row] = self.attrs(row)[1]
+            for i in turnout[~closing[turnout]].tolist():
+                empty[i] = self.attrs(int(other[i]))[1]
             opens = np.zeros(len(kind), dtype=bool)
             opens[turnout] = ~closing[turnout] & ~empty[turnout]
             closes = np.zeros(len(kind), dtype=bool)
             closes[turnout] = closing[turnout]
             in_turnout = _depth(opens, closes, empty) == 1
+            # (A unit in the block and in a contest: so is the next other tag.)
             if (in_turnout & ~self.outside).any():
                 raise Decline  # a contest inside the turnout block
-            units = in_turnout & ~closing & ((kind == _COUNTY) | (kind == _PRECINCT))
-            self._turnout_units(np.flatnonzero(units), doc)
+            units = self.unit_state(in_turnout) & ~self.unit_closing
+            self._turnout_units(self.unit[units], doc)
         texts = self.outside & ~in_turnout & (kind == _TEXT) & ~closing
-        for row in np.flatnonzero(texts).tolist():
+        for row in other[texts].tolist():
             self._text_element(row, doc)
 
     def _turnout_units(self, rows: np.ndarray, doc: Document) -> None:
@@ -271,15 +288,17 @@ class _Reader:
         todo = np.ones(len(rows), dtype=bool)
         for prefix, joins, counts in _TURNOUT_FORMS:
             left = np.flatnonzero(todo)
-            left = left[_equal(self.buf, self.tags.at[rows[left]], prefix)]
+            left = left[same_bytes_at(self.buf, self.tags.at[rows[left]], prefix)]
             if not len(left):
                 continue
             found = self.values(rows[left], prefix, joins)
             if counts is None:  # nothing else may follow
                 found.ok &= np.logical_or.reduce(found.tail(b'">', b'"/>', b'" />'))
-            names = found.texts(0)
-            taking = found.texts(counts[0]) if counts else names
-            reported = found.texts(counts[1]) if counts else names
+            if counts:
+                names, taking, reported = found.texts(0, *counts)
+            else:
+                (names,) = found.texts(0)
+                taking = reported = names
             read = found.ok
             for i in np.flatnonzero(read).tolist():
                 figures[left[i]] = (
@@ -316,8 +335,7 @@ class _Reader:
     # ------------------------------------------------------------------ the contests
 
     def contests(self, doc: Document, wanted: Callable[[str, str], bool]) -> None:
-        tags = self.tags
-        kind, closing, at = tags.kind, tags.closing, tags.at
+        kind, closing, other = self.kind, self.closing, self.other
         keys, texts = self._contest_tags()
         if not keys:
             if ((kind == _CHOICE) | (kind == _VOTE_TYPE)).any():
@@ -329,23 +347,23 @@ class _Reader:
         contest_of = (np.cumsum(kind == _CONTEST, dtype=np.int32) - 1) >> 1
         selected = self.in_contest & chosen[np.maximum(contest_of, 0)]
 
-        choice_rows = np.flatnonzero(kind == _CHOICE)
+        is_choice, is_vote_type = kind == _CHOICE, kind == _VOTE_TYPE
+        choice_rows = np.flatnonzero(is_choice)
         choice_open = choice_rows[~closing[choice_rows]]
-        choices = _Choices.read(self, choice_open, selected[choice_open])
-        vote_type_rows = np.flatnonzero(kind == _VOTE_TYPE)
+        choices = _Choices.read(self, other[choice_open], selected[choice_open])
+        vote_type_rows = np.flatnonzero(is_vote_type)
         vote_type_open = vote_type_rows[~closing[vote_type_rows]]
-        vote_types = _VoteTypes.read(self, vote_type_open)
+        vote_types = _VoteTypes.read(self, other[vote_type_open])
 
         # Nesting: each kind of container where it may be.
         empty = np.zeros(len(kind), dtype=bool)
         empty[choice_open] = choices.empty
         empty[vote_type_open] = vote_types.empty
-        is_open, is_close = ~closing & ~empty, closing
-        is_choice, is_vote_type = kind == _CHOICE, kind == _VOTE_TYPE
+        is_open = ~closing & ~empty
         is_taking_part = kind == _TAKING_PART
-        in_choice = _depth(is_choice & is_open, is_choice & is_close, is_choice & empty) == 1
+        in_choice = _depth(is_choice & is_open, is_choice & closing, is_choice & empty) == 1
         in_vote_type = (
-            _depth(is_vote_type & is_open, is_vote_type & is_close, is_vote_type & empty) == 1
+            _depth(is_vote_type & is_open, is_vote_type & closing, is_vote_type & empty) == 1
         )
         in_taking_part = _depth(is_taking_part & ~closing, is_taking_part & closing) == 1
         in_contest = self.in_contest
@@ -360,35 +378,54 @@ class _Reader:
         ):
             raise Decline
         # Inside a choice: vote types, and inside those the vote cells; nothing else.
-        inner = in_choice & ~(is_choice & closing)
-        cell = inner & in_vote_type & ~closing & ((kind == _COUNTY) | (kind == _PRECINCT))
-        if (inner & ~cell & ~is_vote_type).any():
+        # Inside ParticipatingCounties: its entries. (Neither is one of the other tags.)
+        if (in_choice & ~(is_choice & closing) & ~is_vote_type).any() or (
+            in_taking_part & ~is_taking_part
+        ).any():
             raise Decline
-        # Inside ParticipatingCounties: its entries.
-        entry = in_taking_part & ~is_taking_part
-        if (entry & ((kind != _COUNTY) | closing)).any():
+        # Each unit's state: that before the next other tag.
+        state = in_choice.view(np.uint8) | (in_vote_type.view(np.uint8) << 1)
+        state |= (in_taking_part.view(np.uint8) << 2) | (selected.view(np.uint8) << 3)
+        unit_state = self.unit_state(state)
+        unit_closing = self.unit_closing
+        unit_in_choice = (unit_state & 1).view(bool)
+        unit_in_taking_part = (unit_state & 4).astype(bool)
+        if (unit_in_choice & (unit_closing | ((unit_state & 2) == 0))).any():
+            raise Decline  # a closing tag, or a cell outside a vote type
+        unit_selected = (unit_state & 8).astype(bool)
+        entry = unit_in_taking_part & unit_selected
+        if (
+            unit_in_taking_part.any()
+            and (
+                unit_in_taking_part & (unit_closing | (self.tags.kind[self.unit] != _COUNTY))
+            ).any()
+        ):
             raise Decline
 
-        cell_rows = np.flatnonzero(cell & selected)
+        cell_rows = self.unit[unit_in_choice & unit_selected]
+        at = self.tags.at
         cells_at = at[cell_rows]
         cells = _Cells.read(self, cell_rows)
         doc.unit_names, doc.vote_texts = cells.units, cells.votes
         segment = np.flatnonzero(in_choice[vote_type_open] & selected[vote_type_open])
-        choice_index = np.cumsum((kind == _CHOICE) & ~closing) - 1
+        choice_index = np.cumsum(is_choice & ~closing, dtype=np.int32) - 1
         first_choice = choice_index[self.contest_open] + 1
         rows = vote_type_open[segment]
+        owner = contest_of[rows]
         segments = _segments(
             vote_types,
             segment,
-            contest_of[rows],
-            choice_index[rows] - first_choice[contest_of[rows]],
-            np.searchsorted(cells_at, at[rows]),
+            owner,
+            choice_index[rows] - first_choice[owner],
+            np.searchsorted(cells_at, at[other[rows]]),
         )
-        reporting = self._reporting(np.flatnonzero(entry & selected), contest_of)
+        entry_rows = self.unit[entry]
+        entry_contest = self.unit_state(contest_of)[entry]
+        reporting = self._reporting(entry_rows, entry_contest)
         owners = contest_of[choice_open[selected[choice_open]]]
         bounds = np.searchsorted(owners, np.arange(len(keys) + 1)).tolist()
-        starts = np.searchsorted(cells_at, at[self.contest_open]).tolist()
-        ends = np.searchsorted(cells_at, at[self.contest_close]).tolist()
+        starts = np.searchsorted(cells_at, at[other[self.contest_open]]).tolist()
+        ends = np.searchsorted(cells_at, at[other[self.contest_close]]).tolist()
         made = choices.made
         # (Each contest made once with all its fields: ~1 µs a contest less than defaults.)
         for i, (key, text, pick) in enumerate(zip(keys, texts, picks, strict=True)):
@@ -410,9 +447,9 @@ class _Reader:
 
     def _contest_tags(self) -> tuple[list[str], list[str]]:
         """Each contest's key and text."""
-        rows = self.contest_open
+        rows = self.other[self.contest_open]
         found = self.values(rows, b'<Contest key="', (b'" text="',))
-        keys, texts = found.texts(0), found.texts(1)
+        keys, texts = found.texts(0, 1)
         for i in np.flatnonzero(~found.ok).tolist():
             attrs, _ = self.attrs(int(rows[i]))
             if "key" not in attrs:
@@ -432,58 +469,73 @@ class _Reader:
         rows = np.flatnonzero(is_taking_part)
         if not len(rows):
             return True
-        starts = rows[~self.tags.closing[rows]]
+        starts = self.other[rows[~self.closing[rows]]]
         return bool(
             in_contest[rows].all()
             and not (in_choice[rows] | in_vote_type[rows]).any()
-            and _equal(self.buf, self.tags.at[starts], b"<ParticipatingCounties>").all()
+            and same_bytes_at(self.buf, self.tags.at[starts], b"<ParticipatingCounties>").all()
         )
 
     def _reporting(
-        self, rows: np.ndarray, contest_of: np.ndarray
+        self, rows: np.ndarray, owners: np.ndarray
     ) -> dict[int, dict[str, tuple[str | None, str | None]]]:
         """Each chosen contest's ParticipatingCounties: name → (reported, taking part).
 
-        Statewide contests list the same counties with the same figures: each distinct
-        entry is decoded once, and each distinct list made into a dict once."""
+        Statewide contests list the same counties with the same figures, byte for byte:
+        a long list is read once for each distinct run of bytes (an entry is read from
+        its own tag's bytes alone, so the same bytes are the same entries), each distinct
+        entry decoded once, and each list read made into a dict once."""
         if not len(rows):
             return {}
+        heads = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
+        sizes = np.diff(np.r_[heads, len(rows)])
+        at = self.tags.at
+        # A contest's entries: from its first one's "<" to the tag after its last one. Long
+        # lists, byte for byte one seen already, are that one's (short ones: read each).
+        starts = at[rows[heads]] - PAD
+        ends = at[rows[heads + sizes - 1] + 1] - PAD
+        like = np.arange(len(heads))
+        seen: dict[tuple[int, bytes], list[tuple[int, bytes]]] = {}
+        body = self.body
+        for k in np.flatnonzero(ends - starts >= _LONG_LIST).tolist():
+            start, end = int(starts[k]), int(ends[k])
+            raw = body[start:end]
+            # (Keyed by length and last bytes: hashing them all would cost more.)
+            alike = seen.setdefault((end - start, body[end - 64 : end]), [])
+            like[k] = next((j for j, other in alike if other == raw), k)
+            if like[k] == k:
+                alike.append((k, raw))
+        read = like == np.arange(len(heads))
+        like_list = like.tolist()
+        read_rows = rows[np.repeat(read, sizes)]
         found = self.values(
-            rows,
+            read_rows,
             b'<County name="',
             (b'" precinctsParticipating="', b'" precinctsReported="'),
             keep=True,
         )
         if not found.ok.all():
             raise Decline
-        (names, name_texts), (taking, taking_texts), (reported, reported_texts) = (
-            _distinct(self.buf, start, end, words)
-            for (start, end), words in zip(found.spans, found.words, strict=True)
-        )
-        entry, keys = pd.factorize(
-            (names * len(taking_texts) + taking) * len(reported_texts) + reported
-        )
-        whole, reported_key = np.divmod(keys, len(reported_texts))
-        name_key, taking_key = np.divmod(whole, len(taking_texts))
-        entries = [
-            (name_texts[n], (reported_texts[r], taking_texts[t]))
-            for n, t, r in zip(
-                name_key.tolist(), taking_key.tolist(), reported_key.tolist(), strict=True
-            )
-        ]
-        owners = contest_of[rows]
-        heads = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
-        bounds = [*heads.tolist(), len(rows)]
+        # One code per distinct entry (its three values' bytes), each decoded once.
+        entry, first = _codes([word for words in found.words for word in words])
+        values = [_texts(self.buf, start[first], end[first]) for start, end in found.spans]
+        for (start, end), (texts, parsed) in zip(found.spans, values, strict=True):
+            if parsed and _respelled(self.body, start[first], end[first], texts):
+                raise Decline  # two spellings of one value ("A&amp;B", "A&#38;B")
+        (name_texts, _), (taking_texts, _), (reported_texts, _) = values
+        entries = list(zip(name_texts, zip(reported_texts, taking_texts, strict=True), strict=True))
+        read_sizes = sizes[read].tolist()
+        bounds = np.cumsum([0, *read_sizes]).tolist()
         entry_list = entry.tolist()
-        made: dict[tuple[int, ...], dict[str, tuple[str | None, str | None]]] = {}
-        out = {}
-        for owner, (a, b) in zip(owners[heads].tolist(), pairwise(bounds), strict=True):
-            block = tuple(entry_list[a:b])
-            table = made.get(block)
-            if table is None:
-                table = made[block] = dict(map(entries.__getitem__, block))
-            out[owner] = table.copy()
-        return out
+        tables = {
+            k: dict(map(entries.__getitem__, entry_list[a:b]))
+            for k, (a, b) in zip(np.flatnonzero(read).tolist(), pairwise(bounds), strict=True)
+        }
+        # (Each contest its own dict: the first of a kind that one, the others copies.)
+        return {
+            owner: tables[k] if k == i else tables[k].copy()
+            for i, (owner, k) in enumerate(zip(owners[heads].tolist(), like_list, strict=True))
+        }
 
 
 @dataclass
@@ -510,7 +562,7 @@ class _Values:
         keep: bool = False,
     ) -> _Values:
         """``keep``: each value's words, all of them (else its first)."""
-        found = cls(buf, _equal(buf, at, prefix), [], [], keep)
+        found = cls(buf, same_bytes_at(buf, at, prefix), [], [], keep)
         found.value(at + len(prefix))
         for join in joins:
             found.then(join)
@@ -531,20 +583,26 @@ class _Values:
         """The next value, after ``join`` (only for ``rows``, where given: elsewhere an
         empty value where the last one ends)."""
         end = self.end
-        ok = _equal(self.buf, end, join)
+        ok = same_bytes_at(self.buf, end, join)
         self.value(np.where(ok, end + len(join), end))
         self.ok &= ok if rows is None else ok | ~rows
 
     def tail(self, *ends: bytes) -> list[np.ndarray]:
         """Which of ``ends`` (``">"``, ``"/>"``…) follows the last value, for each tag."""
-        return [_equal(self.buf, self.end, e) for e in ends]
+        return [same_bytes_at(self.buf, self.end, e) for e in ends]
 
-    def texts(self, value: int, rows: np.ndarray | None = None) -> list[str]:
-        """Value ``value`` of each tag (of ``rows``), decoded; "" where not ok."""
-        start, end = self.spans[value]
+    def texts(self, *values: int, rows: np.ndarray | None = None) -> list[list[str]]:
+        """Values ``values`` of each tag (of ``rows``), decoded together; "" where not
+        ok."""
         ok = self.ok if rows is None else self.ok & rows
-        end = np.where(ok, end, start)
-        return _texts(self.buf, start, end)[0]
+        count = len(ok)
+        starts = [self.spans[value][0] for value in values]
+        ends = [
+            np.where(ok, self.spans[value][1], start)
+            for value, start in zip(values, starts, strict=True)
+        ]
+        flat = _texts(self.buf, np.concatenate(starts), np.concatenate(ends))[0]
+        return [flat[k * count : (k + 1) * count] for k in range(len(values))]
 
 
 def _texts(buf: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple[list[str], bool]:
@@ -583,8 +641,7 @@ class _Choices:
         found.ok &= opened | closed | spaced
         empty = closed | spaced
         picked = found.ok & chosen
-        keys, texts = found.texts(0, picked), found.texts(1, picked)
-        parties, totals = found.texts(2, picked), found.texts(3, picked)
+        keys, texts, parties, totals = found.texts(0, 1, 2, 3, rows=picked)
         odd = ~found.ok  # read attribute by attribute
         made: list[Choice] = []
         has_party = party.tolist()
@@ -623,8 +680,9 @@ class _VoteTypes:
         opened, closed, spaced = found.tail(b'">', b'"/>', b'" />')
         found.ok &= opened | closed | spaced
         empty = closed | spaced
-        names: list[str | None] = list(found.texts(0))
-        stated: list[str | None] = list(found.texts(1))
+        names: list[str | None]
+        stated: list[str | None]
+        names, stated = found.texts(0, 1)  # type: ignore[assignment]
         for i in np.flatnonzero(~found.ok).tolist():  # another layout: attribute by attribute
             attrs, empty[i] = reader.attrs(int(rows[i]))
             names[i], stated[i] = attrs.get("name"), attrs.get("votes")
@@ -675,7 +733,6 @@ _CELL_STARTS = (
 )
 _VOTES_JOIN = _word(b' votes="')  # (after the name's closing quote)
 _EMPTY_TAIL, _SPACED_TAIL = _word(b'"/>'), _word(b'" />')
-_QUOTES = _word(b'"' * 8)
 #: The longest value read the fast way (the padding stays ahead of the words read).
 _LONGEST = PAD - 16
 #: Values still open after a word: past this many (or within the first words), another
@@ -683,8 +740,9 @@ _LONGEST = PAD - 16
 #: texts, not a NumPy round a word).
 _FEW, _ROUNDS = 1024, 4
 _QUOTE = 34
-_ONES, _HIGHS = _word(b"\x01" * 8), _word(b"\x80" * 8)
-_ONE = np.uint64(1)
+#: The entries of a contest's ParticipatingCounties worth comparing with those seen.
+_LONG_LIST = 1024
+_WORD_BITS = np.uint64(64)
 
 
 @dataclass
@@ -702,17 +760,18 @@ class _Cells:
         names apart, also say where it ends; the word after ``votes="`` holds the digits
         (up to seven), the closing quote and mostly the tag's end.
         """
-        buf, tags = reader.buf, reader.tags
-        at, word = tags.at[rows], tags.word[rows]
-        ahead = words_from(buf, at + 9, 2)  # (two words for the price of one gather)
-        rest = ahead[:, 0]
+        buf = reader.buf
+        at = reader.tags.at[rows]
+        ahead = words_from(buf, at + 1, 3)  # (three words for the price of one gather)
+        word, rest = ahead[:, 0], ahead[:, 1]
         for tag_word, start, size in _CELL_STARTS:
             kind = word == tag_word
             if kind.all():  # (all of one kind, as files are: fewer passes)
                 ok = (rest & _LOW_BYTES[size]) == start
-                name_start = at + (9 + size)
-                # The name's first word, from the two read.
-                first = (rest >> np.uint64(8 * size)) | (ahead[:, 1] << np.uint64(64 - 8 * size))
+                at += 9 + size
+                name_start = at
+                # The name's first word, from the words read.
+                first = (rest >> np.uint64(8 * size)) | (ahead[:, 2] << np.uint64(64 - 8 * size))
                 break
         else:
             ok = np.zeros(len(at), dtype=bool)
@@ -722,22 +781,35 @@ class _Cells:
                 ok |= kind & ((rest & _LOW_BYTES[size]) == start)
                 name_start = np.where(kind, at + 9 + size, name_start)
             first = None
+        del ahead, word, rest, kind, at  # (the largest arrays go as soon as they are read)
         columns, name_end, closed = _quoted(buf, name_start, first=first)
+        del first
+        ok &= closed
         after = words_from(buf, name_end + 1, 2)  # ' votes="', then the digits
-        ok &= closed & (after[:, 0] == _VOTES_JOIN)
-        votes_start = name_end + 9
-        digits = after[:, 1]
-        length = _first_quote(digits)
+        ok &= after[:, 0] == _VOTES_JOIN
+        digits = after[:, 1].copy()
+        del after
+        length, _ = quote_mask(digits)
         if not ok.all() or not length.all():
             raise Decline  # a cell of another form, or without votes
+        codes, names = _distinct(buf, name_start, name_end, columns)
+        del columns, name_start
+        votes_start = name_end
+        votes_start += 9
+        del name_end
         votes_end = votes_start + length
         if (length < 8).all():
-            tail = digits >> (length.astype(np.uint64) << np.uint64(3))
+            bits = length.astype(np.uint64)
+            bits <<= np.uint64(3)
+            tail = digits >> bits
             far = np.flatnonzero(length > 4)  # (the tag's end is past this word)
             tail[far] = words_at(buf, votes_end[far])
             # Right-aligned in a word, zeros before: as adapters.spans reads numbers.
-            shift = (8 - length).astype(np.uint64) << np.uint64(3)
-            digits = (digits << shift) | (ASCII_ZEROS & _LOW_BYTES[8 - length])
+            zeros = ASCII_ZEROS >> bits
+            np.subtract(_WORD_BITS, bits, out=bits)
+            digits <<= bits
+            digits |= zeros
+            del bits, zeros
             if not all_digits(digits):
                 raise Decline
             numbers = eight_digits(digits)
@@ -751,27 +823,14 @@ class _Cells:
             ((tail & _LOW_BYTES[3]) == _EMPTY_TAIL) | ((tail & _LOW_BYTES[4]) == _SPACED_TAIL)
         ).all():
             raise Decline
-        codes, names = _distinct(buf, name_start, name_end, columns)
         return cls(
             UnitColumn(codes, names), VoteColumn(numbers, Spans(buf, votes_start, votes_end))
         )
 
 
 def _first_quote(words: np.ndarray) -> np.ndarray:
-    """Where the first double quote is in each word (0-7), 8 where there is none: the
-    lowest zero byte of the word xor eight quotes, found with a borrow (SWAR), then its
-    trailing zero bits counted (in place: a few passes, few arrays)."""
-    x = words ^ _QUOTES
-    zeros = x - _ONES
-    np.invert(x, out=x)
-    zeros &= x
-    zeros &= _HIGHS  # the lowest flag is exact: bit 8 * (its byte) + 7
-    np.subtract(zeros, _ONE, out=x)
-    np.invert(zeros, out=zeros)
-    x &= zeros  # the bits below the lowest flag: 8 * byte + 7 of them, 64 where none
-    index = np.bitwise_count(x)
-    index >>= 3
-    return index.astype(np.int64)
+    """Where the first double quote is in each word (0-7), 8 where there is none."""
+    return quote_mask(words)[0].astype(np.int64)
 
 
 def _quoted(
@@ -782,19 +841,21 @@ def _quoted(
     within :data:`_LONGEST` bytes. ``first``: each value's first word, read already."""
     count = len(start)
     words = words_at(buf, start) if first is None else first
-    quote = _first_quote(words)
-    columns = [words & _LOW_BYTES[quote]]
-    length = quote.copy()
+    quote, mask = quote_mask(words)
+    mask &= words
+    columns = [mask]
+    length = quote.astype(np.int64)
     left = np.flatnonzero(quote == 8)
     read = 1
     # Longer values: a word more for those, while there are many or they may end soon.
     while len(left) and 8 * read < _LONGEST and (len(left) > _FEW or read < _ROUNDS):
         words = words_at(buf, start[left] + 8 * read)
-        quote = _first_quote(words)
+        quote, mask = quote_mask(words)
         length[left] += quote
         if keep:
             column = np.zeros(count, dtype=np.uint64)
-            column[left] = words & _LOW_BYTES[quote]
+            mask &= words
+            column[left] = mask
             columns.append(column)
         left = left[quote == 8]
         read += 1
@@ -834,40 +895,35 @@ def _distinct(
             words_at(buf, start + 8 * k) & _LOW_BYTES[np.clip(lengths - 8 * k, 0, 8)]
             for k in range(count)
         ]
-    key = columns[0]
-    for column in columns[1:]:
-        key = key * _MIX ^ column
-    codes, _ = pd.factorize(key)
-    first = np.flatnonzero(codes > np.maximum.accumulate(np.r_[-1, codes[:-1]]))
-    if len(columns) > 1 and not all((c == c[first][codes]).all() for c in columns):
-        raise Decline  # two texts share a hash (astronomically rare)
+    codes, first = _codes(columns)
     names, parsed = _texts(buf, start[first], end[first])
     if parsed and len(set(names)) < len(names):
         raise Decline  # two spellings of one name ("A&amp;B", "A&#38;B"): the careful way
     return codes.astype(np.int64, copy=False), names
 
 
-def _equal(buf: np.ndarray, at: np.ndarray, expected: bytes) -> np.ndarray:
-    """Whether the bytes from each offset in ``at`` are ``expected`` (one bool each): its
-    words read in one gather, masked and compared."""
-    if len(expected) <= 8:
-        word = words_at(buf, at) & _LOW_BYTES[len(expected)]
-        return word == np.uint64(int.from_bytes(expected, "little"))
-    count = -(-len(expected) // 8)
-    masks, wanted = _expected_words(expected)
-    words = words_from(buf, at, count)
-    words &= masks
-    return (words == wanted).all(axis=1)
+def _codes(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of equal words share a code (first seen first); and each code's first row.
+    The words are hashed and grouped, then checked word for word."""
+    key = columns[0]
+    for column in columns[1:]:
+        key = key * _MIX ^ column
+    codes, _ = pd.factorize(key)
+    first = np.flatnonzero(codes > np.maximum.accumulate(np.r_[-1, codes[:-1]]))
+    # (Equal keys and equal words but the last: equal last words, so they go unchecked.)
+    if not all((c == c[first][codes]).all() for c in columns[:-1]):
+        raise Decline  # two texts share a hash (astronomically rare)
+    return codes, first
 
 
-@cache
-def _expected_words(expected: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """``expected`` as words, and each word's mask (the last may be partial)."""
-    count = -(-len(expected) // 8)
-    lows = [min(8, len(expected) - 8 * k) for k in range(count)]
-    masks = np.array([(1 << (8 * n)) - 1 for n in lows], dtype=np.uint64)
-    padded_bytes = expected.ljust(8 * count, b"\0")
-    return masks, np.frombuffer(padded_bytes, dtype="<u8").copy()
+def _respelled(body: bytes, start: np.ndarray, end: np.ndarray, texts: list[str]) -> bool:
+    """Whether two different spellings (``body`` bytes between the padded offsets) give
+    one text."""
+    spelled = {
+        body[a - PAD : b - PAD]: text
+        for a, b, text in zip(start.tolist(), end.tolist(), texts, strict=True)
+    }
+    return len(set(spelled.values())) < len(spelled)
 
 
 def _attrs(raw: bytes) -> dict[str, str]:

@@ -8,23 +8,32 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from datetime import datetime
-from itertools import accumulate
+from functools import partial
+from itertools import accumulate, chain
 
 import numpy as np
 import pandas as pd
 
-from adapters.clarity_cubes import Cube
+from adapters.clarity_cubes import Cube, Cubes, Segments
 from adapters.clarity_document import Contest, Document
 from nightdesk.deferred import DeferredSnapshot, Tables
 from nightdesk.errors import FeedError
-from nightdesk.model import MAX_COUNT, Race, printable_text, strings, typed_frame
+from nightdesk.model import (
+    MAX_COUNT,
+    Race,
+    Snapshot,
+    has_control,
+    printable_text,
+    strings,
+    typed_frame,
+)
 
 _PARTY_COLUMNS = pd.Index(["name", "short_name"])
 
 
-def contest_snapshot(
-    contest: Contest,
-    cube: Cube,
+def contest_snapshots(
+    contests: list[Contest],
+    cubes: Cubes,
     *,
     doc: Document,
     source: str,
@@ -32,35 +41,77 @@ def contest_snapshot(
     published_at: datetime | None,
     large: bool = True,
     control: bool = True,
-) -> DeferredSnapshot:
-    """One contest's Snapshot: votes (summed over vote types), the split by vote type,
+) -> list[Snapshot]:
+    """Each contest's Snapshot: votes (summed over vote types), the split by vote type,
     the units' reporting and the choices as parties.
 
-    What :meth:`Snapshot.build` would refuse is refused here; the tables are built when
-    first read (a state's file has hundreds of contests, a desk watches a few).
-    ``large``/``control``: False when the whole document is known to hold no count past
-    the limit / no control character in a key or unit name (checks skipped).
+    What :meth:`Snapshot.build` would refuse is refused here, for the first contest that
+    has it; the tables are built when first read (a state's file has hundreds of contests,
+    a desk watches a few). ``large``/``control``: False when the whole document is known
+    to hold no count past the limit / no control character in a key or unit name; the
+    contests are then checked one by one only where a choice key may appear twice.
     """
-    _check(contest, cube, source, large=large, control=control)
-    own = contest.reporting
-    return DeferredSnapshot(
-        source=source,
-        fetched_at=fetched_at,
-        published_at=published_at,
-        race=Race(id=contest.key, name=printable_text(contest.text)),
-        make=lambda: _tables(contest, cube, doc),
-        # Everything the tables are made of: equal tokens, equal tables.
-        content=(
+    if large or control or _choice_key_twice(contests):
+        for i, contest in enumerate(contests):
+            _check(contest, cubes.cube(i), source, large=large, control=control)
+    # Everything the tables are made of: equal tokens, equal tables. Every cube's bytes
+    # are taken at once; each contest's are a slice (what its cube's tobytes() gives).
+    votes, given, width = cubes.votes.tobytes(), cubes.given.tobytes(), cubes.votes.itemsize
+    turnout, unit_names = doc.turnout_reporting, cubes.unit_names
+    contents: list[object] = [
+        (
+            shape,
+            votes[start * width : end * width],
+            given[start:end],
+            unit_names[first:last],
+            contest.choices,
+            contest.vote_types,
+            contest.reporting or turnout,
+        )
+        for contest, shape, start, end, first, last in zip(
+            contests,
+            cubes.shapes,
+            cubes.offsets,
+            cubes.ends,
+            cubes.unit_starts,
+            cubes.unit_ends,
+            strict=True,
+        )
+    ]
+    for i, cube in cubes.whole.items():
+        contest = contests[i]
+        contents[i] = (
             cube.votes.shape,
             cube.votes.tobytes(),
             cube.given.tobytes(),
             cube.units,
             contest.choices,
             contest.vote_types,
-            own or doc.turnout_reporting,
-        ),
-        tree_complete=True,  # every unit is at the top: the file's region is the whole
+            contest.reporting or turnout,
+        )
+    if has_control("".join([c.text for c in contests])):
+        races = [Race(c.key, printable_text(c.text)) for c in contests]
+    else:
+        races = [Race(c.key, c.text) for c in contests]
+    makes = [partial(_tables_of, contest, cubes, i, doc) for i, contest in enumerate(contests)]
+    return list(  # (a list of Snapshots: lists of subclasses are not)
+        DeferredSnapshot.many(
+            source=source,
+            fetched_at=fetched_at,
+            published_at=published_at,
+            tree_complete=True,  # every unit is at the top: the file's region is the whole
+            races=zip(races, makes, contents, strict=True),
+        )
     )
+
+
+def _choice_key_twice(contests: list[Contest]) -> bool:
+    """Whether any contest lists a choice key twice (one set for all contests)."""
+    keys = [c.key for c in chain.from_iterable(contest.choices for contest in contests)]
+    if len(set(keys)) == len(keys):
+        return False  # (choice keys are usually unique in the whole file)
+    owners = np.repeat(np.arange(len(contests)), [len(c.choices) for c in contests])
+    return len(set(zip(owners.tolist(), keys, strict=True))) != len(keys)
 
 
 def _check(contest: Contest, cube: Cube, source: str, *, large: bool, control: bool) -> None:
@@ -85,6 +136,10 @@ def _check(contest: Contest, cube: Cube, source: str, *, large: bool, control: b
                 f"contest {contest.key!r}: two units differ only in control characters",
                 source=source,
             )
+
+
+def _tables_of(contest: Contest, cubes: Cubes, i: int, doc: Document) -> Tables:
+    return _tables(contest, cubes.cube(i), doc)
 
 
 def _tables(contest: Contest, cube: Cube, doc: Document) -> Tables:
@@ -138,11 +193,18 @@ def _fraction(figures: tuple[str | None, str | None] | None) -> float:
     """Precincts reported / participating; NaN when either is missing or none take part."""
     if figures is None:
         return np.nan
-    reported, taking_part = figures
-    if not (reported and taking_part and reported.isdigit() and taking_part.isdigit()):
+    reported, taking_part = _whole(figures[0]), _whole(figures[1])
+    if reported is None or taking_part is None:
         return np.nan
-    whole = int(taking_part)
-    return int(reported) / whole if whole > 0 else np.nan
+    return reported / taking_part if taking_part > 0 else np.nan
+
+
+def _whole(text: str | None) -> int | None:
+    """A plain ASCII whole number of at most 18 digits, else None ("²" and "١٢" are digits
+    to ``str.isdigit`` but not figures a feed may give)."""
+    if text and len(text) <= 18 and text.isascii() and text.isdigit():
+        return int(text)
+    return None
 
 
 def _parties(contest: Contest, columns: pd.Index) -> pd.DataFrame:
@@ -163,48 +225,78 @@ def _parties(contest: Contest, columns: pd.Index) -> pd.DataFrame:
     return typed_frame([strings(names), strings(short)], _PARTY_COLUMNS.copy(), columns)
 
 
-def disagreements(contests: list[Contest], sums: list[int], cells: list[int]) -> list[str]:
+def disagreements(
+    contests: list[Contest],
+    sums: np.ndarray,
+    cells: np.ndarray,
+    segments: Segments | None = None,
+) -> list[str]:
     """What differs between each contest's ``totalVotes`` or vote type ``votes`` and its
     cells, one text per contest that disagrees. Not an error: the cells are what the tables
     show (the detail a desk reads), but a desk should know the file disagrees with itself.
 
     ``sums`` and ``cells``: each segment's vote sum and cell count (:func:`segment_sums`),
-    the contests' segments one after another. Plain Python over a few thousand segments:
-    cheaper than array work per contest.
+    the contests' segments one after another (``segments``, when already taken apart).
     """
     # Most files agree with themselves: find the segments and choices whose stated figure
-    # is not written as the sum, in one pass, and look closer only at those contests.
-    stated = [s[2] for contest in contests for s in contest.segments]
-    firsts = list(accumulate((len(c.segments) for c in contests), initial=0))
-    near = {
-        bisect_right(firsts, i) - 1
-        for i, (a, b) in enumerate(zip(stated, map(str, sums), strict=True))
-        if a is not None and a != b
-    }
+    # is not written as the sum, all at once, and look closer only at those contests.
+    segments = Segments.of(contests) if segments is None else segments
+    firsts = list(accumulate(segments.counts, initial=0))
+    near = _differing(segments.stated, sums, firsts)
     # The choices' totals: the segments summed per choice (exact in floats: the document's
     # total is within the model's limit, far below 2**53).
     bases = list(accumulate((len(c.choices) for c in contests), initial=0))
-    of_choice = [
-        base + s[0] for base, c in zip(bases[:-1], contests, strict=True) for s in c.segments
-    ]
+    of_choice = np.repeat(np.array(bases[:-1], dtype=np.int64), segments.counts)
+    of_choice += segments.choice
     by_choice = np.bincount(of_choice, weights=sums, minlength=bases[-1]).astype(np.int64)
-    totals = [c.total_votes for contest in contests for c in contest.choices]
-    near.update(
-        bisect_right(bases, i) - 1
-        for i, (a, b) in enumerate(zip(totals, map(str, by_choice.tolist()), strict=True))
-        if a is not None and a != b
-    )
+    totals = [c.total_votes for c in chain.from_iterable(contest.choices for contest in contests)]
+    near |= _differing(totals, by_choice, bases)
     out: list[str] = []
+    sum_list = sums.tolist() if near else []
     for n in sorted(near):
         contest, at = contests[n], firsts[n]
         found = _disagreement(
             contest,
-            sums[at : at + len(contest.segments)],
-            cells[at : at + len(contest.segments)],
+            sum_list[at : at + len(contest.segments)],
+            cells[at : at + len(contest.segments)].tolist(),
         )
         if found:
             out.append(found)
     return out
+
+
+def _differing(stated: list[str | None], figures: np.ndarray, firsts: list[int]) -> set[int]:
+    """The groups (contests; ``firsts``: where each starts) holding an item whose stated
+    text is given and is not its figure as written: those :func:`_disagreement` looks at.
+    Empty when every stated text is plain digits for its figure (most files; a text that
+    is the figure written otherwise is never a disagreement)."""
+    if _all_stated(stated, figures):
+        return set()
+    written = list(map(str, figures.tolist()))
+    return {
+        bisect_right(firsts, i) - 1
+        for i, (a, b) in enumerate(zip(stated, written, strict=True))
+        if a is not None and a != b
+    }
+
+
+def _all_stated(stated: list[str | None], figures: np.ndarray) -> bool:
+    """Whether every text is given, plain ASCII digits, and the figure's number (read in
+    one NumPy call: no string per figure)."""
+    try:
+        joined = ",".join(stated)  # type: ignore[arg-type]
+    except TypeError:
+        return False  # one is not given
+    # Digits and one comma between texts: each text is digits alone (or empty: refused).
+    if joined.count(",") != len(stated) - 1 or not (
+        joined.isascii() and joined.replace(",", "").isdigit()
+    ):
+        return not stated
+    try:
+        numbers = np.fromstring(joined, dtype=np.int64, sep=",")  # past int64: its max
+    except ValueError:
+        return False
+    return len(numbers) == len(figures) and bool((numbers == figures).all())
 
 
 def _disagreement(contest: Contest, seg_sums: list[int], seg_cells: list[int]) -> str | None:
@@ -218,18 +310,18 @@ def _disagreement(contest: Contest, seg_sums: list[int], seg_cells: list[int]) -
     ):
         by_choice[choice] += total
         with_cells[choice] = with_cells[choice] or count > 0
-        if stated and stated.isdigit() and int(stated) != total:
+        figure = _whole(stated)
+        if figure is not None and figure != total:
             problems.append(
                 f"{contest.choices[choice].text!r} {contest.vote_types[vote_type]} votes "
-                f"{int(stated):,} but its units sum to {total:,}"
+                f"{figure:,} but its units sum to {total:,}"
             )
     totals = [
-        f"{c.text!r} totalVotes {int(stated):,} but its units sum to {by_choice[i]:,}"
+        f"{c.text!r} totalVotes {stated:,} but its units sum to {by_choice[i]:,}"
         for i, c in enumerate(contest.choices)
-        if (stated := c.total_votes)
-        and stated.isdigit()
+        if (stated := _whole(c.total_votes)) is not None
         and with_cells[i]
-        and int(stated) != by_choice[i]
+        and stated != by_choice[i]
     ]
     problems = totals + problems
     if not problems:

@@ -17,7 +17,7 @@ to comparing the tables.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -60,6 +60,35 @@ class DeferredSnapshot(Snapshot):
         put("_make", make)
         put("_content", content)
         put("_tree_complete", tree_complete)
+
+    @classmethod
+    def many(
+        cls,
+        *,
+        source: str,
+        fetched_at: datetime,
+        published_at: datetime | None,
+        tree_complete: bool | None,
+        races: Iterable[tuple[Race | None, Callable[[], Tables], object]],
+    ) -> list[DeferredSnapshot]:
+        """One snapshot per ``(race, make, content)``, the rest shared: what ``__init__``
+        makes, for the hundreds of races of one body at a fraction of the calls."""
+        new = object.__new__
+        out: list[DeferredSnapshot] = []
+        append = out.append
+        for race, make, content in races:
+            snapshot = new(cls)
+            snapshot.__dict__.update(
+                source=source,
+                fetched_at=fetched_at,
+                published_at=published_at,
+                race=race,
+                _make=make,
+                _content=content,
+                _tree_complete=tree_complete,
+            )
+            append(snapshot)
+        return out
 
     def _built(self) -> Snapshot:
         built: Snapshot | None = self.__dict__.get("_built_snapshot")

@@ -609,3 +609,26 @@ def test_a_contest_without_unit_cells_is_one_unit_for_the_region() -> None:
     assert list(snap.votes.index) == ["GA"]
     assert snap.votes.to_dict() == {"10": {"GA": 15}}
     assert pd.isna(snap.units.at["GA", "reporting"])
+
+
+@pytest.mark.parametrize("stated", ["²", "١٥", "9" * 5000, "1,5", " 15"])
+@pytest.mark.parametrize("fast", [True, False])
+def test_odd_stated_figures_are_no_figures_not_crashes(
+    stated: str, fast: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Unicode digits ("²", Arabic-Indic), a 5,000-digit number (past Python's int-from-text
+    limit) or text: a stated total is only compared when it is a plain whole number."""
+    from adapters import clarity_xml
+
+    if not fast:
+        monkeypatch.setattr(clarity_xml, "read_fast", _decline)
+    body = document().replace(b'totalVotes="15"', f'totalVotes="{stated}"'.encode())
+    body = body.replace(b'votes="15"', f'votes="{stated}"'.encode())
+    (snapshot,) = parse(body)
+    assert snapshot.votes.loc["Appling"].tolist() == [10]
+
+
+def _decline(*args: object) -> None:
+    from adapters.spans import Decline
+
+    raise Decline("test: the careful reader")
