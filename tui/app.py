@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal
@@ -16,8 +17,10 @@ from typing import TYPE_CHECKING, Literal
 from textual.app import App
 from textual.binding import Binding
 from textual.message import Message
+from textual.notifications import SeverityLevel
 
 from nightdesk import hierarchy
+from nightdesk.alerts import Alert, AlertBook
 from nightdesk.changelog import FOUND, Change, ChangeLog
 from nightdesk.config import Config
 from nightdesk.delta import compare
@@ -28,6 +31,7 @@ from tui import launch, left_crop
 from tui.bubble_screen import BubbleScreen
 from tui.commands import RaceCommands, UnitCommands
 from tui.help_screen import HelpScreen, help_markdown
+from tui.key_commands import KeyCommands
 from tui.main_screen import MainScreen
 from tui.province_screen import ProvinceScreen
 from tui.widgets.election_header import ElectionHeader
@@ -35,9 +39,20 @@ from tui.widgets.results_table import ResultsTable
 from tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
+    from textual.screen import Screen
+    from textual.timer import Timer
+
+    from nightdesk.compare import SourceCount
     from nightdesk.store import HistoryStore
 
 Since = Literal["poll", "baseline"]
+
+#: Alerts: seconds between looks at the clock for stale sources; toasts shown at most per
+#: poll (the rest are counted in one more); how long each stays; how each rule looks.
+ALERT_TICK = 5.0
+MAX_TOASTS = 2
+ALERT_TOAST_SECONDS = 6.0
+ALERT_SEVERITY: dict[str, SeverityLevel] = {"full_reporting": "information", "failing": "error"}
 
 #: Changed cells stay highlighted this long, or just under one poll interval if that is shorter.
 HIGHLIGHT_SECONDS = 4.0
@@ -56,7 +71,7 @@ class NightdeskApp(App[int]):
 
     TITLE = "nightdesk"
     CSS_PATH = "nightdesk.tcss"
-    COMMANDS = App.COMMANDS | {UnitCommands, RaceCommands}
+    COMMANDS = App.COMMANDS | {UnitCommands, RaceCommands, KeyCommands}
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave nightdesk"),
         Binding(
@@ -103,6 +118,30 @@ class NightdeskApp(App[int]):
             id="app.timeline",
             tooltip="Every stored snapshot of the night; pick one as the baseline",
         ),
+        Binding(
+            "a",
+            "alerts",
+            "Alerts",
+            id="app.alerts",
+            tooltip="The night's alerts, newest first: seats, close margins, 100%, corrections, "
+            "sources",
+        ),
+        Binding(
+            "p",
+            "freeze",
+            "Freeze",
+            id="app.freeze",
+            tooltip="Freeze the view to read it: polling and storing go on, the header counts "
+            "the updates waiting; p again shows the latest at once",
+        ),
+        Binding(
+            "c",
+            "compare",
+            "Compare",
+            id="app.compare",
+            tooltip="Every source side by side: per unit, votes and seats and how far each "
+            "is from the first source, the largest disagreement first",
+        ),
     ]
 
     def __init__(
@@ -116,9 +155,15 @@ class NightdeskApp(App[int]):
         monotonic: Callable[[], float] = time.monotonic,
         highlight_seconds: float | None = None,
         badge: str | None = None,
+        kiosk: bool = False,
+        kiosk_interval: float = 8.0,
     ) -> None:
         super().__init__()
         self.badge = badge
+        #: ``--kiosk``: the big screen on top of the monitor (tui/kiosk_screen.py).
+        self.kiosk = kiosk
+        self._kiosk_interval = kiosk_interval
+        self._kiosk_clock = monotonic
         left_crop.install()  # partial updates send only the changed cells (see tui/left_crop)
         self.config = config
         self.poller = poller or Poller(config, store=store)
@@ -143,7 +188,15 @@ class NightdeskApp(App[int]):
             interval = config.sources[0].interval
             highlight_seconds = max(1.0, min(HIGHLIGHT_SECONDS, interval - 0.25))
         self.changelog = ChangeLog()
+        #: The night's alerts (``[alerts]``): fed each state in ``deliver``; ``a`` lists them.
+        self.alert_book = AlertBook(config.alerts, clock=self._now)
+        self.alert_bells = 0  # how many times the bell rang (tests read it)
+        self._alerts_timer: Timer | None = None
         self.states: dict[str, SourceState] = {}
+        #: ``p``: the states held back while the view is frozen, each with the state of its
+        #: source before it (``None``: the view is live).
+        #: The states that arrived while the view is frozen (``p``); ``None``: live.
+        self._freeze_held: list[SourceState] | None = None
         self.main = MainScreen(
             config,
             now=self._now,
@@ -154,6 +207,8 @@ class NightdeskApp(App[int]):
 
     async def on_mount(self) -> None:
         await self.push_screen(self.main)
+        if self.kiosk:
+            await self.push_screen(self._kiosk_screen())
         self.poller.subscribe(lambda state: self.post_message(StateArrived(state)))
 
         async def after_first_frame() -> None:
@@ -228,6 +283,9 @@ class NightdeskApp(App[int]):
         ``restored``: the change log read back from the store, a list per stored snapshot,
         shown instead of the state's own delta (which the log already holds).
         """
+        self._alerts_observe(state)
+        if self._freeze_hold(state):
+            return  # the view (and what its keys read: ``self.states``) stays as it was
         before = self.states.get(state.source.name)
         self.states[state.source.name] = state
         notice = state.health.notice
@@ -256,6 +314,7 @@ class NightdeskApp(App[int]):
                 # Cells light up for what this poll changed, whatever the Change column counts.
                 shown = self._pane_changes(polled, new_changes)
                 self.main.show_result(result, shown, polled.delta.cells)
+                self._kiosk_show(result)
                 for group in restored or ():
                     if group[0].source == state.source.name:
                         self.main.show_changes(result, self._pane_changes(polled, group))
@@ -264,6 +323,7 @@ class NightdeskApp(App[int]):
                         screen.show(result, self._unit_changes(screen.unit))
                     elif isinstance(screen, BubbleScreen):
                         screen.show(result)
+            self._compare_refresh(state)
 
     def _history_stored(self, state: SourceState) -> None:
         """New snapshots are in the store: screens that read it catch up."""
@@ -312,6 +372,7 @@ class NightdeskApp(App[int]):
             result = self._as_shown(polled)
             # Nothing new arrived: nothing lights up.
             self.main.show_result(result, [], polled.delta.cells.iloc[:0])
+            self._kiosk_show(result)
             self.main.show_since(self.since, self.baselines.get((self.primary, result.race_key)))
             for screen in self.screen_stack:
                 if isinstance(screen, ProvinceScreen):
@@ -556,7 +617,219 @@ class NightdeskApp(App[int]):
         self.poller.refresh()
         self.notify("Polling every source now", timeout=2)
 
+    def _kiosk_screen(self) -> Screen[None]:
+        from tui.kiosk_screen import KioskScreen
+
+        return KioskScreen(self._header(), clock=self._kiosk_clock, interval=self._kiosk_interval)
+
+    def _kiosk_show(self, result: RaceResult) -> None:
+        """The big screen, when open, follows every result the monitor shows."""
+        from tui.kiosk_screen import KioskScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, KioskScreen):
+                screen.show(result)
+
+    # -- alerts (nightdesk/alerts.py; the log screen is tui/alerts_screen.py)
+
+    def _alerts_observe(self, state: SourceState) -> None:
+        """Say what this state brings that the desk asked to be told about, each thing once:
+        a notification, a line in the changes pane, a row of the alerts log, the bell if
+        asked. Runs before any view update, so a frozen view still alerts (the book keeps its
+        own reference: the first state seen, or the night restored from the store, only
+        sets it)."""
+        try:
+            new = self.alert_book.observe(state)
+        except Exception:  # a rule that trips on odd data must not stop the night
+            import logging
+
+            logging.getLogger(__name__).exception(
+                "alert rules failed on a state of %s", state.source.name
+            )
+            return
+        if self._alerts_timer is None and self.alert_book.rules.stale_after is not None:
+            # A source that stops answering publishes nothing: look at the clock meanwhile.
+            self._alerts_timer = self.set_interval(ALERT_TICK, self._alerts_tick)
+        self._alerts_say(new)
+
+    def _alerts_tick(self) -> None:
+        self._alerts_say(self.alert_book.tick(self._now()))
+
+    def _alerts_say(self, new: list[Alert]) -> None:
+        if not new:
+            return
+        from tui.alerts_screen import AlertsScreen
+
+        several = len(self.config.sources) > 1
+        changes = [alert.change(with_source=several) for alert in new]
+        self.changelog.add(changes)
+        # After the poll's own lines (``deliver`` adds them next): the counts, then what
+        # they mean.
+        self.call_later(self._alerts_pane, changes)
+        # One toast a poll, whatever it brings: toasts stacking up would hide the table on a
+        # busy night; the pane and the log (``a``) have every alert.
+        lines = [alert.message for alert in new[:MAX_TOASTS]]
+        if len(new) > MAX_TOASTS:
+            lines.append(f"+{len(new) - MAX_TOASTS} more (a: the alerts log)")
+        sources = sorted({alert.source for alert in new})
+        levels = [ALERT_SEVERITY.get(alert.rule, "warning") for alert in new]
+        self.notify(
+            "\n".join(lines),
+            title=f"{'Alert' if len(new) == 1 else f'{len(new)} alerts'} · {', '.join(sources)}",
+            severity="error" if "error" in levels else "warning",
+            timeout=ALERT_TOAST_SECONDS,
+            markup=False,  # names are feed data
+        )
+        if self.alert_book.rules.bell:
+            self.alert_bells += 1  # once per batch: twenty units at 100% are not twenty bells
+            self.bell()
+        for screen in self.screen_stack:
+            if isinstance(screen, AlertsScreen):
+                screen.refresh_alerts()
+
+    def _alerts_pane(self, changes: list[Change]) -> None:
+        from tui.widgets.changes_pane import ChangesPane
+
+        for pane in self.main.query(ChangesPane):
+            pane.add(changes, {})
+
+    def action_alerts(self) -> None:
+        from tui.alerts_screen import AlertsScreen
+
+        if isinstance(self.screen, AlertsScreen):
+            return
+        self.push_screen(
+            AlertsScreen(self.alert_book, self.config.election.timezone, self._header())
+        )
+
+    # --- p: freeze the view --------------------------------------------------------------
+
+    @property
+    def freeze_waiting(self) -> int | None:
+        """Polls with new results held back by ``p`` (``None``: the view is live)."""
+        held = self._freeze_held
+        return None if held is None else sum(1 for state in held if state.changed)
+
+    def action_freeze(self) -> None:
+        if self._freeze_held is not None:
+            self._freeze_catch_up()
+            return
+        if not self.ready.is_set():  # the stored night is still being put back
+            self.notify("Still loading the night", timeout=2)
+            return
+        self._freeze_held = []
+        self._freeze_mark()
+
+    def _freeze_hold(self, state: SourceState) -> bool:
+        """While frozen, keep ``state`` for later and count it. Its status line still shows
+        it: polls go on, and a desk must see a source failing even while it reads."""
+        held = self._freeze_held
+        if held is None:
+            return False
+        held.append(state)
+        with self.batch_update():
+            self.main.show_status(state)
+            self._freeze_mark()
+        return True
+
+    def _freeze_catch_up(self) -> None:
+        """Show every held state in the order it came, in one frame: the change log, the
+        changes pane and the highlights are as if each poll had been shown."""
+        held, self._freeze_held = self._freeze_held or [], None
+        with self.batch_update(), self._freeze_replaying():
+            for state in held:
+                self.deliver(state)
+            self._freeze_mark()
+
+    @contextmanager
+    def _freeze_replaying(self) -> Iterator[None]:
+        """Alerts saw each held state when it arrived: the replay must not raise them again
+        (the alert book compares with the last state it saw, which is the newest)."""
+        self._alerts_observe = lambda state: None  # type: ignore[method-assign]
+        try:
+            yield
+        finally:
+            del self._alerts_observe  # the method again
+
+    def _freeze_mark(self) -> None:
+        """Every header on screen says whether the view is frozen, and what waits."""
+        waiting = self.freeze_waiting
+        for screen in self.screen_stack:
+            for header in screen.query(ElectionHeader):
+                header.set_frozen(waiting)
+
+    # --- c: compare the sources (nightdesk/compare.py; the screen is tui/compare_screen.py)
+
+    def _compare_counts(self) -> list[SourceCount] | None:
+        """Each source's latest good result of the watched race (the first race of a source
+        that has no race by that key), primary first; ``None`` before the primary has any."""
+        from nightdesk.compare import count_of
+
+        primary = self.result
+        if primary is None:
+            return None
+        counts = [count_of(primary)]
+        for source in self.config.sources[1:]:
+            state = self.states.get(source.name)
+            if state is None or not state.results:
+                continue
+            same = [r for r in state.results if r.race_key == primary.race_key]
+            counts.append(count_of(same[0] if same else state.results[0]))
+        return counts
+
+    def _compare_refresh(self, state: SourceState) -> None:
+        """A state arrived: the party pane's seats per source and an open compare screen
+        catch up (nothing to do with one source)."""
+        from nightdesk.compare import compare_sources, national_seats
+        from tui.compare_screen import CompareScreen
+        from tui.widgets.party_pane import PartyPane
+
+        if len(self.config.sources) < 2 or not state.results:
+            return
+        counts = self._compare_counts()
+        if counts is None:
+            return
+        seats = None
+        if len(counts) > 1:  # the pane shows the primary's own seats already
+            seats = national_seats(counts, self.config.aliases)
+            seats.pop(self.primary, None)
+        for pane in self.main.query(PartyPane):
+            show = getattr(pane, "show_sources", None)  # tui/widgets/party_pane.py (LOOKS)
+            if callable(show):
+                show(seats)
+        screens = [s for s in self.screen_stack if isinstance(s, CompareScreen)]
+        if screens:
+            found = compare_sources(counts, self.config.aliases)
+            for screen in screens:
+                screen.show(found)
+
+    def action_compare(self) -> None:
+        from nightdesk.compare import compare_sources
+        from tui.compare_screen import CompareScreen
+
+        if len(self.config.sources) < 2:
+            self.notify(
+                "One source only: add another [[sources]] (a parallel tally or a seat claim) "
+                "to compare",
+                timeout=4,
+            )
+            return
+        if isinstance(self.screen, CompareScreen):
+            return
+        counts = self._compare_counts()
+        if counts is None:
+            self.notify(f"No results yet from {self.primary}", timeout=2)
+            return
+        if len(counts) < 2:
+            self.notify("No results yet from the other sources", timeout=2)
+            return
+        found = compare_sources(counts, self.config.aliases)
+        self.push_screen(CompareScreen(found, self._header()))
+
     def action_help(self) -> None:
+        from tui.alerts_screen import AlertsScreen
+        from tui.compare_screen import CompareScreen
+        from tui.kiosk_screen import KioskScreen
         from tui.timeline_screen import TimelineList, TimelineScreen
 
         if isinstance(self.screen, HelpScreen):
@@ -567,21 +840,37 @@ class NightdeskApp(App[int]):
             ("Province screen", ProvinceScreen.BINDINGS),
             ("Bubble screen", BubbleScreen.BINDINGS),
             ("Timeline", [*TimelineScreen.BINDINGS, *TimelineList.BINDINGS]),
+            ("Big screen (--kiosk)", KioskScreen.BINDINGS),
+            ("Alerts log", AlertsScreen.BINDINGS),
+            ("Compare screen", CompareScreen.BINDINGS),
             ("Help", HelpScreen.BINDINGS),
         ]
         self.push_screen(HelpScreen(help_markdown(sections)))
 
 
-def run_monitor(config: Config, store: HistoryStore | None = None) -> int:
+def run_monitor(
+    config: Config,
+    store: HistoryStore | None = None,
+    *,
+    kiosk: bool = False,
+    kiosk_interval: float = 8.0,
+) -> int:
     try:
-        NightdeskApp(config, store=store).run()
+        NightdeskApp(config, store=store, kiosk=kiosk, kiosk_interval=kiosk_interval).run()
     finally:
         if store is not None:
             store.close()
     return 0
 
 
-def run_demo(*, port: int = 0, speed: float = 1.0, seed: int = 2013) -> int:
+def run_demo(
+    *,
+    port: int = 0,
+    speed: float = 1.0,
+    seed: int = 2013,
+    kiosk: bool = False,
+    kiosk_interval: float = 8.0,
+) -> int:
     import tempfile
     from pathlib import Path
 
@@ -596,4 +885,6 @@ def run_demo(*, port: int = 0, speed: float = 1.0, seed: int = 2013) -> int:
     ):
         store = HistoryStore.open(Path(tmp) / "demo.sqlite")
         store.remember_settings(demo_toml(server.url), None)
-        return run_monitor(demo_config(server.url), store)
+        return run_monitor(
+            demo_config(server.url), store, kiosk=kiosk, kiosk_interval=kiosk_interval
+        )

@@ -87,7 +87,7 @@ class BubbleScreen(Screen[None]):
         yield Static(id="what-if")
         yield Static(id="shown")
         yield DataTable(id="bubble", cursor_type="row")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.show(self.result)

@@ -25,6 +25,8 @@ from tui import launch
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 DEMO_PORT = 8765
+#: Seconds a unit stays on the big screen (``--kiosk-interval``); tui.kiosk_screen.INTERVAL.
+KIOSK_INTERVAL = 8.0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -44,6 +46,7 @@ def _parser() -> argparse.ArgumentParser:
         help="the history store (SQLite) to keep the night in; default: one per config "
         "in the user's data directory",
     )
+    _kiosk_arguments(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     demo = sub.add_parser(
@@ -70,6 +73,35 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--seed", type=_seed, default=2013, help="simulation seed, a whole number ≥ 0 (2013)"
     )
+    _kiosk_arguments(demo, sub=True)
+
+    serve = sub.add_parser(
+        "serve",
+        help="serve the monitor in a web browser (textual-serve)",
+        description="Serve the monitor of CONFIG to web browsers: each browser session runs "
+        "its own monitor. There is no authentication: the default host is 127.0.0.1, and "
+        "any other host is warned about on stderr.",
+    )
+    _store_arguments(serve)
+    serve.add_argument(
+        "--demo", action="store_true", help="serve the built-in simulated night instead"
+    )
+    serve.add_argument(
+        "--host",
+        default=None,
+        help="the address to listen on (default 127.0.0.1; anything else is reachable "
+        "from other machines, without authentication)",
+    )
+    serve.add_argument(
+        "--port", type=_serve_port, default=None, help="the port to listen on (default 8000)"
+    )
+    serve.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="the address browsers use, when it differs (behind a reverse proxy: "
+        "https://desk.example/nightdesk)",
+    )
+    _kiosk_arguments(serve, sub=True)
 
     snap = sub.add_parser(
         "snapshot",
@@ -147,6 +179,32 @@ def _store_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _kiosk_arguments(parser: argparse.ArgumentParser, *, sub: bool = False) -> None:
+    """``--kiosk`` and its interval, on the monitor and on the commands that run one.
+
+    On a subcommand the defaults are suppressed, so ``nightdesk --kiosk demo`` and
+    ``nightdesk demo --kiosk`` both work (a subparser's default would overwrite the other).
+    """
+    parser.add_argument(
+        "--kiosk",
+        action="store_true",
+        default=argparse.SUPPRESS if sub else False,
+        help="the big screen, for a projector or a wall: national totals in big digits, "
+        "the units one after another; q and p ask before acting",
+    )
+    parser.add_argument(
+        "--kiosk-interval",
+        type=_positive_float,
+        metavar="SECONDS",
+        default=argparse.SUPPRESS if sub else KIOSK_INTERVAL,
+        help=f"how long each unit stays on the big screen (default {KIOSK_INTERVAL:g})",
+    )
+
+
+def _serve_port(text: str) -> int:
+    return _whole(text, 1, 65535, "a port from 1 to 65535")
+
+
 def _snapshot_id(text: str) -> int:
     return _whole(text, 1, 2**63 - 1, "a snapshot number (1, 2, …)")
 
@@ -203,7 +261,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _demo(args)
         if args.command in ("replay", "export", "evidence"):
             return _from_store(args)
-        return _monitor(args.config, args.store)
+        if args.command == "serve":
+            return _serve(args)
+        return _monitor(args.config, args.store, args.kiosk, args.kiosk_interval)
     except UsageError as exc:
         print(f"nightdesk {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -245,7 +305,12 @@ def _log_to_file(path: str | None) -> None:
     logger.setLevel(logging.INFO)
 
 
-def _monitor(path: Path | None, store_path: Path | None = None) -> int:
+def _monitor(
+    path: Path | None,
+    store_path: Path | None = None,
+    kiosk: bool = False,
+    kiosk_interval: float = KIOSK_INTERVAL,
+) -> int:
     from nightdesk import config as config_mod
     from nightdesk.store import HistoryStore
 
@@ -270,7 +335,7 @@ def _monitor(path: Path | None, store_path: Path | None = None) -> int:
         return EXIT_USAGE
     from tui.app import run_monitor
 
-    return run_monitor(cfg, store)
+    return run_monitor(cfg, store, kiosk=kiosk, kiosk_interval=kiosk_interval)
 
 
 def _check_same_election(store: Any, name: str) -> None:
@@ -432,10 +497,81 @@ def _demo(args: argparse.Namespace) -> int:
     from tui.app import run_demo
 
     try:
-        return run_demo(port=args.port or 0, speed=args.speed, seed=args.seed)
+        return run_demo(
+            port=args.port or 0,
+            speed=args.speed,
+            seed=args.seed,
+            kiosk=args.kiosk,
+            kiosk_interval=args.kiosk_interval,
+        )
     except OSError as exc:
         print(f"nightdesk: cannot serve the demo feed: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE
+
+
+def serve_plan(args: argparse.Namespace) -> tuple[list[str], str, str]:
+    """What ``serve`` runs per browser session (the arguments after ``python -m tui.cli``),
+    the page's title, and the warning to print first ("" on loopback).
+
+    The config is read here, so a bad one fails once, now, not in every browser.
+    """
+    from tui import serve
+
+    host = args.host or serve.DEFAULT_HOST
+    port = args.port or serve.DEFAULT_PORT
+    kiosk = ["--kiosk", "--kiosk-interval", f"{args.kiosk_interval:g}"] if args.kiosk else []
+    config = args.sub_config or args.config
+    if args.demo:
+        if config is not None or args.sub_store or args.store:
+            raise UsageError("serve: --demo takes no -c CONFIG or --store")
+        arguments, title = ["demo", *kiosk], "nightdesk demo (simulated)"
+    else:
+        if config is None:
+            raise UsageError("serve: give -c CONFIG (or --demo for the simulated night)")
+        from nightdesk import config as config_mod
+
+        config = Path(config).resolve()
+        cfg = config_mod.load(config)
+        arguments = ["-c", str(config), *kiosk]
+        store = args.sub_store or args.store
+        if store is not None:
+            arguments[2:2] = ["--store", str(Path(store).resolve())]
+        _check_store(Path(store) if store else None, config, cfg.election.name)
+        title = f"nightdesk — {cfg.election.name}"
+    return arguments, title, serve.no_auth_warning(host, port) or ""
+
+
+def _check_store(path: Path | None, config: Path, election: str) -> None:
+    """A store of another election fails now, once, not in every browser session (a store
+    not made yet is left for the monitor to make)."""
+    from nightdesk.store import HistoryStore
+
+    path = path or HistoryStore.default_path(config)
+    if path.is_file() and path.stat().st_size:
+        store = HistoryStore.open(path)
+        try:
+            _check_same_election(store, election)
+        except NightdeskError as exc:
+            raise UsageError(f"serve: {exc}") from None
+        store.close()
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from tui import serve
+
+    arguments, title, warning = serve_plan(args)
+    if warning:
+        print(warning, file=sys.stderr)
+    host = args.host or serve.DEFAULT_HOST
+    port = args.port or serve.DEFAULT_PORT
+    try:
+        serve.serve(
+            serve.app_command(arguments), host=host, port=port, title=title, url=args.public_url
+        )
+    except OSError as exc:
+        print(f"nightdesk: cannot serve on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_OK
 
 
 def _snapshot(path: Path, fmt: str) -> int:

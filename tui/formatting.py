@@ -4,9 +4,17 @@ rely on colour (▲ up, ▼ a correction)."""
 from __future__ import annotations
 
 from datetime import datetime, tzinfo
+from typing import Literal
+
+from rich.cells import cell_len, set_cell_size
 
 UP = "▲"
 DOWN = "▼"
+#: Left blocks in eighths of a cell: a share bar's last, partial cell.
+EIGHTHS = ("", "▏", "▎", "▍", "▌", "▋", "▊", "▉")
+FULL = "█"
+#: Khmer's subscript sign: it joins the next consonant, so a cut never ends on it.
+_COENG = "\u17d2"
 
 
 def count(value: int | float | None) -> str:
@@ -34,3 +42,28 @@ def percent(fraction: float | None, digits: int = 0) -> str:
 
 def clock(at: datetime, zone: tzinfo, seconds: bool = False) -> str:
     return at.astimezone(zone).strftime("%H:%M:%S" if seconds else "%H:%M")
+
+
+def fit(text: str, width: int, align: Literal["left", "right"] = "left") -> str:
+    """Exactly ``width`` terminal cells (Rich's count: combining marks and zero-width
+    characters take none, wide characters two): padded, or cut with an ellipsis."""
+    if width <= 0:
+        return ""
+    size = cell_len(text)
+    if size > width:
+        cut = set_cell_size(text, width - 1).rstrip(_COENG)
+        return set_cell_size(cut + "…", width)
+    pad = " " * (width - size)
+    return pad + text if align == "right" else text + pad
+
+
+def bar(fraction: float | None, width: int) -> str:
+    """A share as a bar of ``width`` cells, in eighths of a cell; a share above zero shows
+    at least a sliver. Block characters, so it reads without colour."""
+    if width <= 0:
+        return ""
+    if not fraction or fraction <= 0:
+        return " " * width
+    eighths = round(min(fraction, 1.0) * width * 8) or 1
+    full, part = divmod(eighths, 8)
+    return (FULL * full + EIGHTHS[part]).ljust(width)

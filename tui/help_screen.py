@@ -20,7 +20,18 @@ Everything is on the keyboard; the Footer shows the keys of the current screen a
 def _key(binding: Binding) -> str:
     if binding.key_display:
         return binding.key_display
-    names = {"question_mark": "?", "escape": "Esc", "enter": "Enter", "up": "↑", "down": "↓"}
+    names = {
+        "question_mark": "?",
+        "slash": "/",
+        "escape": "Esc",
+        "enter": "Enter",
+        "up": "↑",
+        "down": "↓",
+        "pageup": "PgUp",
+        "pagedown": "PgDn",
+        "home": "Home",
+        "end": "End",
+    }
     return " / ".join(names.get(k, k) for k in binding.key.split(","))
 
 

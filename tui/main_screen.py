@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.containers import Container, Vertical
 from textual.events import Resize
 from textual.screen import Screen
-from textual.widgets import Footer, Label
+from textual.widgets import Footer, Input, Label
 
 from nightdesk import hierarchy
 from nightdesk.changelog import Change
@@ -24,6 +24,7 @@ from tui.formatting import clock
 from tui.layout import NARROW
 from tui.widgets.changes_pane import ChangesPane
 from tui.widgets.election_header import ElectionHeader
+from tui.widgets.filter_bar import FilterBar
 from tui.widgets.party_pane import PartyPane
 from tui.widgets.results_table import ResultsTable
 from tui.widgets.status_bar import StatusBar
@@ -31,6 +32,23 @@ from tui.widgets.status_bar import StatusBar
 
 class MainScreen(Screen[None]):
     BINDINGS = [
+        Binding(
+            "slash",
+            "filter",
+            "Filter",
+            key_display="/",
+            id="main.filter",
+            tooltip="Filter the units by name as you type (case and accents ignored); "
+            "Enter keeps the filter, Esc clears it",
+        ),
+        # Two bindings on Esc: the first that is enabled runs (the filter goes first).
+        Binding(
+            "escape",
+            "clear_filter",
+            "Clear filter",
+            id="main.clear-filter",
+            tooltip="Show every unit again (the cursor keeps its unit)",
+        ),
         Binding(
             "escape",
             "up_level",
@@ -70,6 +88,7 @@ class MainScreen(Screen[None]):
         with Container(id="body"):
             with Vertical(id="table-box"):
                 yield Label("", id="crumbs", markup=False)
+                yield FilterBar(id="filter")
                 yield ResultsTable(
                     highlight_seconds=self._highlight, clock=self._monotonic, id="provinces"
                 )
@@ -83,7 +102,7 @@ class MainScreen(Screen[None]):
         yield StatusBar(
             [s.name for s in self.config.sources], zone=e.timezone, now=self._now, id="status"
         )
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(ResultsTable).table.focus()
@@ -132,21 +151,56 @@ class MainScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "up_level":  # only when there is a level to go up to
             return self.query_one(ResultsTable).level is not None
+        if action == "clear_filter":  # only while a filter is typed or kept
+            return self.query_one(FilterBar).is_open
         return True
+
+    # --- the filter: ``/`` opens it, typing filters, Enter keeps it, Esc clears it ---------
+
+    def action_filter(self) -> None:
+        self.query_one(FilterBar).open()
+        self.refresh_bindings()
+
+    def action_clear_filter(self) -> None:
+        bar = self.query_one(FilterBar)
+        bar.close()  # its Input says it changed: the table shows every unit again
+        self.query_one(ResultsTable).filter_rows("")
+        self.query_one(ResultsTable).focus()
+        self._show_crumbs()
+        self.refresh_bindings()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id != "filter-input":
+            return
+        event.stop()
+        self.query_one(ResultsTable).filter_rows(event.value)
+        self._show_crumbs()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != "filter-input":
+            return
+        event.stop()
+        if not event.value.strip():
+            self.action_clear_filter()  # Enter on nothing: no filter to keep
+            return
+        self.query_one(ResultsTable).focus()
 
     @property
     def level(self) -> str | None:
         return self.query_one(ResultsTable).level
 
     def _show_crumbs(self) -> None:
-        """``All units › Georgia › Fulton`` above a table with levels; nothing for a flat one."""
+        """``All units › Georgia › Fulton`` above a table with levels; nothing for a flat one.
+        The filter bar says how many units of the level match (``3 of 24 units``)."""
+        table = self.query_one(ResultsTable)
+        self.query_one(FilterBar).show_count(table.row_count, table.level_units)
         crumbs = self.query_one("#crumbs", Label)
         result = self.result
         flat = result is None or hierarchy.is_flat(result.snapshot)
         crumbs.display = not flat
         if flat or result is None:
             return
-        level = self.query_one(ResultsTable).level
+        level = table.level
         path = [] if level is None else [*hierarchy.ancestors(result.snapshot, level), level]
         names = result.snapshot.units["name"]
         parts = ["All units", *(str(names.get(u, u)) for u in path)]

@@ -139,7 +139,7 @@ class ProvinceScreen(Screen[None]):
         else:
             with VerticalScroll(id="history"):
                 yield Static(id="history-lines")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.show(self.result, self.changes)

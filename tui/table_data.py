@@ -8,6 +8,7 @@ screen, when a line is drawn (``text``).
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -26,6 +27,25 @@ NONE = -1  # "not reported" / "no such party" in the integer arrays
 
 #: Columns whose text comes from a feed or a party id: left-aligned; numbers are right-aligned.
 LEFT = frozenset({"name", "leader", "seats"})
+
+#: Columns that sort smallest first on the first press (names A–Z, the closest last seat
+#: first); every other column sorts largest first (most votes, most reported, biggest change).
+ASCENDING = frozenset({"name", "leader", "margin"})
+
+#: Letters NFKD does not take apart, as a desk would type them on a plain keyboard.
+_PLAIN = str.maketrans(
+    {"đ": "d", "ð": "d", "ø": "o", "ł": "l", "ħ": "h", "ı": "i", "æ": "ae", "œ": "oe", "þ": "th"}
+)
+
+
+def fold(text: str) -> str:
+    """``text`` as a desk types it: case and accents ignored ("kep" finds "Kép", "bac ninh"
+    finds "Bắc Ninh"). Only combining marks go: Khmer vowel signs, which are letters of their
+    own, stay, so a Khmer name is still found by typing it."""
+    if text.isascii():  # most names: ~10× faster than taking them apart
+        return text.lower()
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).translate(_PLAIN)
 
 
 def _ints(values: pd.Series | pd.DataFrame) -> np.ndarray:
@@ -215,26 +235,32 @@ class TableData:
         undecided = int(self.undecided[pos])
         return f"{text} ?{undecided}" if undecided else text
 
-    # --- sort keys (numbers, so any column sorts without making text) -----------------
+    # --- sort keys (values, so any column sorts without making text) ----------------
 
-    def sort_key(self, key: str) -> np.ndarray:
-        """Values that order the units by a column; missing values sort last."""
-        big = np.iinfo("int64").max
+    def sort_values(self, key: str) -> tuple[np.ndarray, np.ndarray]:
+        """Values that order the units by a column, smallest first, and which are missing
+        (a missing value sorts last whichever the direction)."""
         if key == "name":
-            return pd.Series(self.names).str.casefold().to_numpy(dtype=object)
+            names = np.array([fold(str(n)) for n in self.names], dtype=object)
+            return names, np.zeros(len(self), dtype=bool)
         if key == "reporting":
-            return np.where(np.isnan(self.reporting), np.inf, -self.reporting)
+            missing = np.isnan(self.reporting)
+            return np.where(missing, 0.0, self.reporting), missing
         if key.startswith("v:"):
             v = self.votes[:, self.parties.index(key[2:])]
-            return np.where(v == NONE, big, -v)
+            return v, v == NONE
         if key == "margin":
-            return np.where(self.needed == NONE, big, self.needed)
+            return self.needed, self.needed == NONE
         if key == "change":
-            return -np.abs(self.change)
-        if key == "seats":
-            return -self.seats.max(axis=1, initial=0)
+            return np.abs(self.change), np.zeros(len(self), dtype=bool)
+        if key == "seats":  # the unit's seats, decided or not: the biggest units first
+            total = self.seats.sum(axis=1) + self.undecided
+            return total, self.leader == NONE
         if key == "leader":
-            return self.leader
+            labels = np.array(
+                [fold(self.label(int(i))) if i != NONE else "" for i in self.leader], dtype=object
+            )
+            return labels, self.leader == NONE
         raise KeyError(key)
 
 

@@ -379,7 +379,7 @@ class TimelineScreen(Screen[int | None]):
         yield Static(Text("Reading the stored snapshots…"), id="info")
         yield Static(id="heading")
         yield TimelineList(self.zone, id="timeline")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(TimelineList).focus()

@@ -81,3 +81,12 @@ def app(
 async def poll(app: NightdeskApp) -> None:
     """One poll of the source, then let the app handle the message."""
     await app.poller.poll(app.config.sources[0])
+
+
+def count_lines(app: NightdeskApp) -> list[str]:
+    """The changes pane's lines without the alert lines ("HH:MM:SS ! …"), which the default
+    alert rules add on this night (tests of counts and findings look at the rest)."""
+    from tui.widgets.changes_pane import ChangesPane
+
+    lines = app.main.query_one(ChangesPane).lines_text
+    return [line for line in lines if line.split(" ", 2)[1:2] != ["!"]]

@@ -23,7 +23,7 @@ from tests.tui import scenario
 from tests.tui.test_results_table import Clock, refreshed
 from tui.app import NightdeskApp
 from tui.province_screen import ProvinceScreen
-from tui.widgets.changes_pane import FINDING_LINES, ChangesPane, group_lines
+from tui.widgets.changes_pane import FINDING_LINES, group_lines
 from tui.widgets.results_table import ResultsTable
 
 PARTIES = scenario.PARTIES
@@ -100,7 +100,7 @@ THIRD = feed(
 
 
 def pane_lines(app: NightdeskApp) -> list[str]:
-    return app.main.query_one(ChangesPane).lines_text
+    return scenario.count_lines(app)
 
 
 def name_cell(app: NightdeskApp, unit: str) -> str:

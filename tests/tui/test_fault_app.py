@@ -17,7 +17,6 @@ from nightdesk import config as cfg
 from nightdesk.store import HistoryStore
 from tests.tui import scenario
 from tui.app import NightdeskApp
-from tui.widgets.changes_pane import ChangesPane
 from tui.widgets.results_table import ResultsTable
 from tui.widgets.status_bar import StatusBar
 
@@ -113,5 +112,5 @@ async def test_a_vanished_unit_is_logged_as_withdrawn_by_name(server: FaultServe
         await app.poller.poll(app.config.sources[0])
         await pilot.pause()
         assert app.main.query_one(ResultsTable).table.row_count == 5
-        lines = app.main.query_one(ChangesPane).lines_text
+        lines = scenario.count_lines(app)
         assert lines[-1] == "12:34:00 ▼ District 6 (unit withdrawn) correction"

@@ -42,7 +42,8 @@ def screen_text(app: NightdeskApp) -> dict[str, object]:
         }
         | {(u, "change"): table.cell_text(u, "change") for u in UNITS},
         "parties": app.main.query_one(PartyPane).lines_text,
-        "changes": app.main.query_one(ChangesPane).lines_text,
+        # Alerts are not stored: after a restart the counts and findings come back.
+        "changes": scenario.count_lines(app),
         "header": app.main.query_one(ElectionHeader).lines_text,
     }
 

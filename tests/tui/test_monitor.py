@@ -45,7 +45,7 @@ async def test_a_poll_that_changes_three_cells_highlights_exactly_those(
         }
         assert cell(app, "Kandal", "v:CPP") == "▲ 259,816"
         assert cell(app, "Kep", "v:CPP") == "9,000"  # untouched cells stay plain
-        lines = app.main.query_one(ChangesPane).lines_text
+        lines = scenario.count_lines(app)
         assert len(lines) == 2  # one line per province and poll
         assert lines[0].startswith("19:34:00 ▲ Kandal CNRP +22,858 CPP +9,816")
         assert lines[1].startswith("19:34:00 ▲ Takeo FUNCINPEC +450")

@@ -32,8 +32,10 @@ from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from nightdesk.alerts import ALERT
 from nightdesk.changelog import FOUND, Change
 from nightdesk.checks import TITLES
+from tui.colours import colourless
 from tui.formatting import DOWN, UP, clock, signed
 from tui.widgets.plain import printable
 
@@ -47,6 +49,8 @@ CLEAR = "✓"
 #: One poll's findings of one check beyond this many units share one line (the units keep
 #: their own marks in the table and their own entries on the province screen).
 FINDING_LINES = 12
+#: An alert (``nightdesk.alerts``): reverse video, so it stands out without colour.
+ALERT_MARK = "!"
 
 
 def describe(change: Change, zone: tzinfo, unit_name: str) -> Text:
@@ -58,6 +62,8 @@ def describe(change: Change, zone: tzinfo, unit_name: str) -> Text:
 
 def describe_finding(change: Change, zone: tzinfo, unit_name: str) -> Text:
     """A finding that appeared (⚠ and its numbers) or cleared (✓ and what it was)."""
+    if change.kind == ALERT:
+        return describe_alert(change, zone)
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(clock(change.at, zone, seconds=True) + " ")
     if change.kind == FOUND:
@@ -68,6 +74,15 @@ def describe_finding(change: Change, zone: tzinfo, unit_name: str) -> Text:
         text.append(f"{CLEAR} ", style="green")
         text.append(printable(unit_name))
         text.append(f" cleared: {change.note}")
+    return text
+
+
+def describe_alert(change: Change, zone: tzinfo) -> Text:
+    """An alert: its mark and its message (which names the unit or source itself)."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(clock(change.at, zone, seconds=True) + " ")
+    text.append(ALERT_MARK, style="bold reverse")
+    text.append(" " + printable(change.note), style="bold")
     return text
 
 
@@ -126,8 +141,11 @@ def group_lines(changes: Iterable[Change], zone: tzinfo, names: dict[str, str]) 
     units at once: those share a line."""
     groups: dict[tuple[str, bool], list[Change]] = {}
     findings: dict[tuple[str, str], list[Change]] = {}
+    alerts: list[Change] = []
     for c in changes:
-        if c.is_finding:
+        if c.kind == ALERT:
+            alerts.append(c)  # each alert on a line of its own, in order
+        elif c.is_finding:
             findings.setdefault((c.kind, c.item), []).append(c)
         else:
             groups.setdefault((c.unit, c.correction), []).append(c)
@@ -139,7 +157,7 @@ def group_lines(changes: Iterable[Change], zone: tzinfo, names: dict[str, str]) 
             lines.append(describe_many(group, zone, names))
         else:
             lines += [describe_finding(c, zone, names.get(c.unit, c.unit)) for c in group]
-    return lines
+    return lines + [describe_alert(c, zone) for c in alerts]
 
 
 class ChangesPane(ScrollView, can_focus=True):
@@ -327,7 +345,7 @@ class ChangesPane(ScrollView, can_focus=True):
 
     def _render_text(self, text: Text, width: int, base: Style) -> Strip:
         line = Text(" " * MARGIN, end="")
-        line.append_text(text)
+        line.append_text(colourless(text) if self.app.no_color else text)
         line.truncate(width, overflow="ellipsis", pad=True)
         return Strip(line.render(self.app.console), width).apply_style(base).simplify()
 

@@ -1,4 +1,5 @@
-"""The top line: election name, DEMO — simulated when it is, the time in the election's zone.
+"""The top line: election name, DEMO — simulated when it is, the time in the election's zone,
+and FROZEN with the updates waiting while ``p`` holds the view.
 
 HH:MM only: a ticking seconds display would cost a frame a second over SSH. The clock is
 checked every few seconds but written only when the minute changes, and then (a ``LinePane``)
@@ -41,8 +42,13 @@ class ElectionHeader(LinePane):
         self._shown = ""
         self._note = ""
         self._test = False
+        self._waiting: int | None = None
 
     def on_mount(self) -> None:
+        # A screen opened while the view is frozen says so from its first frame.
+        waiting = getattr(self.app, "freeze_waiting", None)
+        if isinstance(waiting, int):
+            self._waiting = waiting
         self.tick()
         self.set_interval(5, self.tick)
 
@@ -60,6 +66,22 @@ class ElectionHeader(LinePane):
             self._shown = ""
             self.tick()
 
+    def set_frozen(self, waiting: int | None) -> None:
+        """``FROZEN · N updates waiting`` (``None``: the view is live)."""
+        if waiting != self._waiting:
+            self._waiting = waiting
+            self._shown = ""
+            self.tick()
+
+    @property
+    def frozen_text(self) -> str:
+        """What the header says about the freeze ("" when live)."""
+        n = self._waiting
+        if n is None:
+            return ""
+        updates = "1 update" if n == 1 else f"{n:,} updates"
+        return f" FROZEN · {updates} waiting · p: catch up "
+
     def tick(self) -> None:
         time = clock(self._now(), self.zone)
         if time == self._shown:
@@ -67,6 +89,9 @@ class ElectionHeader(LinePane):
         self._shown = time
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append("nightdesk ", style="bold")
+        if self._waiting is not None:  # first: a narrow screen cuts the end of the line
+            text.append(self.frozen_text, style="bold reverse")
+            text.append(" ")
         text.append(printable(self.election))
         if self.simulated:
             text.append("  DEMO — simulated ", style="bold reverse")
