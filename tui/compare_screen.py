@@ -11,6 +11,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Static
@@ -184,8 +185,12 @@ class CompareScreen(Screen[None]):
     def show(self, comparison: Comparison) -> None:
         """Show a comparison in place: changed cells only, the cursor stays on its row."""
         self.comparison = comparison
+        try:
+            table = self.query_one(DataTable)
+        except NoMatches:
+            return  # torn down (the app is closing while a poll arrives): nothing to update
         rows = rows_of(comparison)
-        sync_table(self.query_one(DataTable), columns_of(comparison), rows)
+        sync_table(table, columns_of(comparison), rows)
         self._update("#compare-summary", summary(comparison, len(rows)))
         self._update("#compare-national", national_text(comparison))
         self._update("#compare-unmatched", unmatched_text(comparison))

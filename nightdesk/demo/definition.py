@@ -14,10 +14,14 @@ Everything here is public record, written as the project's own data; the shared 
   Kratie CPP +1,532 / CNRP +297; Kandal CNRP "fewer than 500"): press reports.
 - Kandal's margin for a 7th CNRP seat: 166 votes on the 12 August figures (Cambodia Daily
   analysis), "just under 900" on the earlier figures (Phnom Penh Post analysis).
+- The opposition's seat claim: the CNRP said the day after the vote that it had won 63
+  of the 123 seats (the seed story in ``design.md``: "68–55 vs 63 for the opposition"; the
+  shared reference folder has no row for it). It named its own figure only; CPP's 60 is
+  arithmetic, not a claim, so the demo's claim names CNRP alone.
 
-Not public anywhere: votes per party per province, registered voters per province and the six
-small parties' votes. The demo simulates those (see :mod:`nightdesk.demo.night`) and says so
-wherever it shows them.
+Not public anywhere: votes per party per province, registered voters per province, the six
+small parties' votes and any opposition tally per province. The demo simulates those (see
+:mod:`nightdesk.demo.night` and :mod:`nightdesk.demo.tally`) and says so wherever it shows them.
 """
 
 from __future__ import annotations
@@ -116,3 +120,6 @@ KANDAL_CNRP_REVISION_BELOW = 500
 KANDAL_MARGIN_FINAL = 166
 #: ... and on the earlier figures: "just under 900".
 KANDAL_MARGIN_EARLY_BELOW = 900
+
+#: The seats the CNRP claimed against the official 55 (the demo serves it as a seat claim).
+OPPOSITION_CLAIM: Mapping[str, int] = MappingProxyType({"CNRP": 63})

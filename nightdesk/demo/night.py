@@ -245,6 +245,7 @@ class Night:
         event_times: every simulated time at which the state changes, ascending.
         corrections: every count that goes down during the night, on purpose.
         typo_time: when a finished province's CPP figure was re-entered 1,000 too high.
+        typo_fixed_time: when that figure was put right.
         typo_province: that province (never one the late revision touches).
     """
 
@@ -350,6 +351,7 @@ class Night:
             ]
         self.corrections: tuple[Correction, ...] = tuple(corrections)
         self.typo_time = typo_time
+        self.typo_fixed_time = fix_time
         self.typo_province = typo_name
 
         # Constant columns of every frame.
@@ -376,6 +378,17 @@ class Night:
     def version_time(self, version: int) -> float:
         """The simulated time at which ``version`` became current."""
         return 0.0 if version <= 0 else float(self.event_times[version - 1])
+
+    def all_counts(self) -> np.ndarray:
+        """(version, province, party) votes for every version, read-only: what the
+        opposition's tally (:mod:`nightdesk.demo.tally`) is built on."""
+        view = self._cumulative[:, :, : len(PARTY_IDS)]
+        view.flags.writeable = False
+        return view
+
+    def reported(self) -> np.ndarray:
+        """(version, province) fraction of each province's batches reported."""
+        return self._cumulative[:, :, _BATCHES] / self._n_batches
 
     def state_at(self, t: float) -> pd.DataFrame:
         """The feed's table at simulated time ``t``: one row per province × party.

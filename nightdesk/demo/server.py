@@ -4,10 +4,12 @@ A stdlib :class:`~http.server.ThreadingHTTPServer` in a background thread, so it
 the Textual app in one process (``nightdesk demo``) or alone (``nightdesk demo --feed-only``).
 It binds to loopback unless told otherwise. Simulated time is ``(clock() - start) * speed``.
 
-Endpoints: ``/results.csv`` (one row per province × party), ``/results.json`` (the same rows
-with a note) and ``/`` (what this is). Each body depends only on the night's version, so
-``ETag`` and ``Last-Modified`` let a poller's conditional GET cost nothing between events.
-Every response says ``X-Nightdesk-Simulated: true``.
+Endpoints: ``/results.csv`` (the official count, one row per province × party),
+``/results.json`` (the same rows with a note), ``/tally.csv`` (the opposition's parallel tally,
+invented for the demo: :mod:`nightdesk.demo.tally`), ``/claim.csv`` (its seat claim, CNRP 63)
+and ``/`` (what this is). Each body depends only on the night's version (the claim on
+nothing), so ``ETag`` and ``Last-Modified`` let a poller's conditional GET cost nothing
+between events. Every response says ``X-Nightdesk-Simulated: true``.
 """
 
 from __future__ import annotations
@@ -27,12 +29,19 @@ from urllib.parse import urlsplit
 
 from nightdesk.demo.definition import ELECTION_NAME, PARTIES
 from nightdesk.demo.night import COLUMNS, NOTE, Night
+from nightdesk.demo.tally import CLAIM_CSV, Tally
+from nightdesk.demo.tally import COLUMNS as TALLY_COLUMNS
 
 _PATHS = {
     "/": ("text", "text/plain; charset=utf-8"),
     "/results.csv": ("csv", "text/csv; charset=utf-8"),
     "/results.json": ("json", "application/json"),
+    "/tally.csv": ("tally", "text/csv; charset=utf-8"),
+    "/claim.csv": ("claim", "text/csv; charset=utf-8"),
 }
+#: Representations that never change during the night: always version 0.
+_STATIC = frozenset({"claim"})
+_NOT_FOUND = f"not found: try {' , '.join(_PATHS)}\n".encode()
 _CACHED_BODIES = 16
 
 
@@ -75,6 +84,7 @@ class DemoFeedServer:
         self.seed = seed
         self.log = log
         self._night: Night | None = None  # built on first use: see `night`
+        self._tally: Tally | None = None  # likewise: see `tally`
         self._night_lock = threading.Lock()
         self._clock = clock
         self._started_at: float | None = None
@@ -100,6 +110,18 @@ class DemoFeedServer:
                     self._night = Night(self.seed)
                 night = self._night
         return night
+
+    @property
+    def tally(self) -> Tally:
+        """The opposition's tally of :attr:`night`, built on first use (~2 ms)."""
+        tally = self._tally
+        if tally is None:
+            night = self.night
+            with self._night_lock:
+                if self._tally is None:
+                    self._tally = Tally(night)
+                tally = self._tally
+        return tally
 
     @property
     def url(self) -> str:
@@ -199,6 +221,11 @@ class DemoFeedServer:
         at = self.night.version_time(version)
         if kind == "text":
             return _describe(self, at).encode()
+        if kind == "claim":
+            return CLAIM_CSV.encode()
+        if kind == "tally":
+            frame = self.tally.frame(version)
+            return frame.to_csv(index=False, lineterminator="\n").encode()
         frame = self.night.state_at(at)
         if kind == "csv":
             return frame.to_csv(index=False, lineterminator="\n").encode()
@@ -225,6 +252,12 @@ def _describe(feed: DemoFeedServer, at: float) -> str:
         "\n"
         f"GET /results.csv   one row per province and party: {','.join(COLUMNS)}\n"
         'GET /results.json  {"simulated": true, "note", "elapsed", "rows": [...]}\n'
+        f"GET /tally.csv     the opposition's parallel tally: {','.join(TALLY_COLUMNS)}\n"
+        "GET /claim.csv     the opposition's seat claim: party,seats (CNRP 63, as claimed)\n"
+        "\n"
+        "The tally is INVENTED for the demo (none per province was published in 2013): it\n"
+        "follows the official count and differs in Takeo, Kampong Cham (which it spells\n"
+        "Kompong Cham), Kandal and Prey Veng. The claim of 63 seats is the CNRP's own.\n"
         "\n"
         f"As of simulated second {at:.3f} of {feed.night.length:.0f}"
         f" (speed {feed.speed:g}, seed {feed.seed}).\n"
@@ -271,10 +304,10 @@ def _make_handler(feed: DemoFeedServer) -> type[BaseHTTPRequestHandler]:
         def _respond(self, *, send_body: bool) -> None:
             route = _PATHS.get(urlsplit(self.path).path)
             if route is None:
-                self._send(404, b"not found: try / , /results.csv or /results.json\n", send_body)
+                self._send(404, _NOT_FOUND, send_body)
                 return
             kind, content_type = route
-            version = feed.current_version()
+            version = 0 if kind in _STATIC else feed.current_version()
             etag = feed.etag(kind, version)
             modified = feed.last_modified(version)
             validators = {"ETag": etag, "Last-Modified": formatdate(modified, usegmt=True)}

@@ -1,4 +1,6 @@
-"""The config `nightdesk demo` watches: the same as ``examples/demo.toml``, on any port."""
+"""The config `nightdesk demo` watches: the official count (the same as ``examples/demo.toml``,
+on any port), the opposition's parallel tally and its seat claim, so that ``c`` (compare) has
+the seed story to show: 68–55 against a claimed 63."""
 
 from __future__ import annotations
 
@@ -26,6 +28,30 @@ seats = "seats"
 registered = "registered"
 ballots_cast = "ballots_cast"
 reporting = "reporting"
+
+# The opposition's parallel tally (invented for the demo) and its seat claim (CNRP 63).
+# Short names: the party pane heads each source's seats column with five characters.
+[[sources]]
+name = "tally"
+url = "{url}/tally.csv"
+format = "csv"
+interval = 2
+
+[sources.columns]
+unit = "province"
+party = "party"
+votes = "votes"
+seats = "seats"
+reporting = "reporting"
+
+[[sources]]
+name = "claim"
+url = "{url}/claim.csv"
+format = "claim"
+interval = 30
+
+[aliases.units]                # the tally spells one province its own way
+"Kampong Cham" = ["Kompong Cham"]
 """
 
 

@@ -110,8 +110,21 @@ def test_every_province_matches_the_shared_seat_table(
 
 
 def test_example_config_is_the_demo_config() -> None:
+    """The example watches the official count as the demo does; the demo's tally and claim
+    (tests/engine/test_demo_tally.py), when the example has them, the same way too."""
     example = cfg.load(EXAMPLE)
     built = demo_config("http://127.0.0.1:8765")
     assert example.election == built.election
-    (a,), (b,) = example.sources, built.sources
-    assert (a.url, a.format, a.interval, a.columns) == (b.url, b.format, b.interval, b.columns)
+    assert [s.name for s in built.sources] == ["demo", "tally", "claim"]
+    assert 1 <= len(example.sources) <= len(built.sources)
+    for a, b in zip(example.sources, built.sources, strict=False):
+        assert (a.name, a.url, a.format, a.interval, a.columns, a.options) == (
+            b.name,
+            b.url,
+            b.format,
+            b.interval,
+            b.columns,
+            b.options,
+        )
+    if len(example.sources) > 1:
+        assert example.aliases == built.aliases
