@@ -48,6 +48,10 @@ class AlertRules:
     failing_after: int = 1
     #: Ring the terminal bell with each alert.
     bell: bool = False
+    #: The sources whose counts raise the count rules (seats, margins, reporting,
+    #: corrections); empty: the first source, the official count (a parallel tally moving
+    #: with it would say everything twice). Stale and failing apply to every source.
+    sources: tuple[str, ...] = ()
 
 
 def read_alert_rules(reader: Reader, data: Mapping[str, Any]) -> AlertRules:
@@ -66,6 +70,10 @@ def read_alert_rules(reader: Reader, data: Mapping[str, Any]) -> AlertRules:
         raise reader.error(t, "stale_after", f"expected 0 or more seconds, got {stale}")
     if after < 0:
         raise reader.error(t, "failing_after", f"expected 0 or more polls, got {after}")
+    names = reader.get(data, t, "sources", (list,), "a list of source names", [])
+    if not all(isinstance(n, str) for n in names):
+        raise reader.error(t, "sources", "expected a list of source names (strings)")
+    values["sources"] = tuple(names)
     values["margin_under"] = margin or None
     values["stale_after"] = float(stale) or None
     values["failing_after"] = after or 1

@@ -21,7 +21,7 @@ run. Pure engine code: no terminal, no I/O.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -111,9 +111,12 @@ class AlertBook:
         *,
         clock: Callable[[], datetime] | None = None,
         keep: int = MAX_KEPT,
+        counted: Collection[str] | None = None,
     ) -> None:
         self.rules = rules or AlertRules()
         self._clock = clock
+        #: The sources whose counts raise alerts (None: every source); health: all of them.
+        self._counted = None if counted is None else frozenset(counted)
         #: Every alert said, oldest first (at most ``keep``).
         self.log: deque[Alert] = deque(maxlen=keep)
         #: How many alerts were said in all (``log`` keeps the latest): alert ``n`` of the
@@ -133,7 +136,8 @@ class AlertBook:
             watched = self._sources[name] = _Watched(since=now)
         watched.since = watched.since or now
         watched.health = state.health
-        new = self._results(watched, name, state.results) if state.results else []
+        counted = self._counted is None or name in self._counted
+        new = self._results(watched, name, state.results) if state.results and counted else []
         new += self._health(watched, name, now)
         self._keep(new)
         return new

@@ -269,12 +269,20 @@ class _Reader:
                     f"source name {s.name!r} is used twice (also by sources[{seen[s.name]}])",
                 )
             seen[s.name] = i
+        alerts = read_alert_rules(self, self.get(data, (), "alerts", (dict,), "a table", {}))
+        for name in alerts.sources:
+            if name not in seen:
+                raise self.error(
+                    ("alerts",),
+                    "sources",
+                    f"no source is named {name!r} (sources: {', '.join(seen)})",
+                )
         return Config(
             election=election,
             sources=sources,
             path=self.path,
             aliases=read_aliases(self, self.get(data, (), "aliases", (dict,), "a table", {})),
-            alerts=read_alert_rules(self, self.get(data, (), "alerts", (dict,), "a table", {})),
+            alerts=alerts,
             colours=read_colours(self, self.get(data, (), "colours", (dict,), "a table", {})),
         )
 

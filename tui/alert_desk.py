@@ -38,7 +38,9 @@ class AlertDesk:
         self.app = app
         self._clock = clock
         #: The night's alerts (``[alerts]``): fed each state; ``a`` lists them.
-        self.book = AlertBook(app.config.alerts, clock=clock)
+        rules = app.config.alerts
+        counted = rules.sources or (app.config.sources[0].name,)
+        self.book = AlertBook(rules, clock=clock, counted=counted)
         self.bells = 0  # how many times the bell rang (tests read it)
         self._timer: Timer | None = None
         self._quiet = False

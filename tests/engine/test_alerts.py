@@ -355,3 +355,41 @@ def test_zero_switches_a_number_rule_off() -> None:
 def test_bad_values_are_errors_that_name_the_key(line: str, said_: str) -> None:
     with pytest.raises(ConfigError, match=said_):
         cfg.parse(BASE + "[alerts]\n" + line + "\n")
+
+
+def test_only_the_counted_sources_raise_count_alerts_every_source_raises_health() -> None:
+    """A parallel tally moving with the official count would say every seat change twice:
+    the count rules follow the counted sources (the app: the first, or ``[alerts] sources``)."""
+    tally = SourceConfig("tally", "http://127.0.0.1/tally.csv", "csv")
+    book = AlertBook(AlertRules(margin_under=None), counted=["nec"])
+    first = result(START)
+    flipped = result({"u1": (700, 720), "u2": (500, 100)}, prior=first)
+    for source in (SOURCE, tally):
+        book.observe(replace(state(first), source=source))
+    assert said(book.observe(replace(state(flipped), source=tally))) == []
+    assert [a.rule for a in book.observe(replace(state(flipped), source=SOURCE))] == [
+        SEAT_CHANGE,
+        SEAT_CHANGE,
+    ]
+    failing = replace(state(flipped, failures=1, error="HTTP 503"), source=tally)
+    assert [(a.rule, a.source) for a in book.observe(failing)] == [(FAILING, "tally")]
+
+
+def test_alerts_sources_must_name_sources() -> None:
+    text = """
+[election]
+name = "t"
+[[sources]]
+name = "nec"
+url = "nec.csv"
+format = "csv"
+[sources.columns]
+unit = "u"
+party = "p"
+votes = "v"
+[alerts]
+sources = ["nec", "talley"]
+"""
+    with pytest.raises(ConfigError, match="no source is named 'talley'"):
+        cfg.parse(text)
+    assert cfg.parse(text.replace(', "talley"', "")).alerts.sources == ("nec",)
