@@ -1,5 +1,15 @@
 """The history store: every distinct snapshot of every source, with the evidence of what
-the feed served, in one SQLite file.
+the feed served, in one SQLite file (the embedded default) or in PostgreSQL (the newsroom:
+one collector, many viewers; :mod:`nightdesk.store_pg`).
+
+:class:`HistoryStore` is the interface and the backend-neutral core: every query is written
+once, in the SQL both databases speak (``?`` placeholders — the PostgreSQL backend turns them
+into ``%s`` —, ``ON CONFLICT`` upserts; inserts that need the new id go through
+:meth:`HistoryStore._insert`).
+A backend supplies the connection, the transaction that serialises writers
+(:meth:`_begin`), what a commit announces (:meth:`_changed`) and the schema. ``HistoryStore.open``
+picks the backend from its argument (:mod:`nightdesk.stores`); :class:`SqliteStore` is the
+SQLite one.
 
 Why it is shaped this way:
 
@@ -9,10 +19,14 @@ Why it is shaped this way:
   once each (zlib level 1), so a 3-cell change to an 8 MB feed stores a few chunks, not
   another copy of the feed. :meth:`HistoryStore.evidence` puts the body back together and
   checks its hash.
-- One ``BEGIN IMMEDIATE`` transaction per :meth:`HistoryStore.record`; whether a snapshot is
-  new is decided inside it, against the latest stored content key of its (source, race), so
-  a restart or a second writer never stores a duplicate. WAL with ``synchronous=FULL``: a
-  committed snapshot survives ``kill -9`` and power loss.
+- One writing transaction per :meth:`HistoryStore.record` (SQLite: ``BEGIN IMMEDIATE``;
+  PostgreSQL: a transaction-level advisory lock); whether a snapshot is new is decided
+  inside it, against the latest stored content key of its (source, race), so a restart or a
+  second writer never stores a duplicate. SQLite: WAL with ``synchronous=FULL``; a committed
+  snapshot survives ``kill -9`` and power loss.
+- Every writing transaction also bumps the change marker (:meth:`HistoryStore.change_marker`)
+  before it commits; on PostgreSQL it sends ``NOTIFY nightdesk`` in the same transaction, so
+  a viewer is told exactly when the data is there (:meth:`HistoryStore.wait_for_change`).
 - Everything is synchronous; callers run writes in a thread. One connection, one lock.
 - What a snapshot keeps: its votes, unit figures and labels, party labels and race calls
   (cells), and its race (id, name, whether the feed marked it as test data). Not the vote
@@ -20,7 +34,8 @@ Why it is shaped this way:
 
 Schema history (a store is upgraded in place when opened; older code refuses the result):
 1 — the first; 2 — ``snapshots.race_test``, and party label cells may carry ``called``
-(batches of schema 1 have no calls: read as ``<NA>``).
+(batches of schema 1 have no calls: read as ``<NA>``); 3 — ``health`` (the collector's view of
+each source) and ``marker`` (the change counter).
 """
 
 from __future__ import annotations
@@ -31,11 +46,12 @@ import os
 import re
 import sqlite3
 import threading
+import time
 import zlib
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -48,10 +64,18 @@ from nightdesk import cells, chunks
 from nightdesk.errors import StoreError
 from nightdesk.model import UNIT_FIGURES, Race, Snapshot
 
-__all__ = ["SCHEMA", "Evidence", "HistoryStore", "NoSnapshot", "StoredSnapshot"]
+__all__ = [
+    "SCHEMA",
+    "Evidence",
+    "HistoryStore",
+    "NoSnapshot",
+    "SqliteStore",
+    "StoredSnapshot",
+    "display_url",
+]
 
 #: The schema this code writes; a file with a higher number was written by a newer nightdesk.
-SCHEMA = 2
+SCHEMA = 3
 #: ``PRAGMA application_id``: "ndsk". Tells a nightdesk store from any other SQLite file.
 APPLICATION_ID = 0x6E64736B
 BUSY_TIMEOUT_MS = 10_000
@@ -59,6 +83,9 @@ BUSY_TIMEOUT_MS = 10_000
 #: bytes (benchmarks/store.py); with chunks stored once, only the few new chunks of a poll
 #: are compressed, so speed matters more than the last bytes.
 BODY_LEVEL = 1
+#: How often a SQLite store looks at the change marker while waiting (another process's
+#: commit cannot tell it: SQLite has no notifications).
+SQLITE_WAIT_STEP = 0.05
 
 _TABLES = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -116,6 +143,17 @@ CREATE TABLE settings (
     config_path TEXT
 );
 """
+#: What schema 3 added (also how an older store is upgraded).
+_SCHEMA_3 = """
+CREATE TABLE health (
+    source TEXT PRIMARY KEY,
+    health_json TEXT NOT NULL,
+    written_at TEXT NOT NULL
+);
+CREATE TABLE marker (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL);
+INSERT INTO marker (id, n) VALUES (1, 0);
+"""
+_TABLES += _SCHEMA_3
 
 
 class NoSnapshot(StoreError, LookupError):
@@ -171,6 +209,25 @@ class _Latest:
         return self.state.snapshot
 
 
+_SNAPSHOT_COLUMNS = (
+    "stream",
+    "seq",
+    "race_name",
+    "race_test",
+    "fetched_at",
+    "published_at",
+    "evidence_fetched_at",
+    "status",
+    "url",
+    "etag",
+    "last_modified",
+    "date",
+    "body_sha256",
+    "cells",
+    "cells_changed",
+    "corrections",
+)
+
 _TIMELINE = """
 SELECT s.id, st.source, st.race, s.race_name, s.seq, s.fetched_at, s.published_at, s.status,
        s.url, s.etag, s.last_modified, s.date, s.body_sha256, b.size, s.cells_changed,
@@ -205,45 +262,29 @@ def display_url(url: str) -> str:
 
 
 class HistoryStore:
-    """Every distinct snapshot of every source in one SQLite file (see the module doc)."""
+    """The history store (see the module doc): the interface both backends provide, and
+    everything they share. ``HistoryStore.open(path_or_url)`` opens either."""
 
-    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
-        self.path = path
-        self._conn: sqlite3.Connection | None = conn
+    #: The driver's errors, turned into one-line :class:`StoreError`\ s.
+    _errors: tuple[type[Exception], ...] = (sqlite3.Error,)
+
+    def __init__(self, where: str, conn: Any) -> None:
+        self.where = where  # shown in every message: a path, or a URL without credentials
+        self._conn: Any = conn
         self._lock = threading.RLock()
         self._latest: dict[int, _Latest] = {}
         self._rebuilt: OrderedDict[int, Snapshot] = OrderedDict()
+        self._seen = 0
 
     # ------------------------------------------------------------------ opening and closing
 
     @classmethod
-    def open(cls, path: Path | str) -> HistoryStore:
-        """Open the store at ``path``, creating it (and its folders) if there is none."""
-        path = Path(path).expanduser()
-        if path.is_dir():
-            raise StoreError(f"{path} is a folder, not a nightdesk store")
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(f"cannot open {path}: {_one_line(exc.strerror or exc)}") from exc
-        try:
-            conn = sqlite3.connect(
-                path,
-                timeout=BUSY_TIMEOUT_MS / 1000,
-                isolation_level=None,
-                check_same_thread=False,
-            )
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot open {path}: {_one_line(exc)}") from exc
-        try:
-            _prepare(conn, path)
-        except sqlite3.Error as exc:
-            conn.close()
-            raise _open_error(path, exc) from exc
-        except BaseException:
-            conn.close()
-            raise
-        return cls(path, conn)
+    def open(cls, target: Path | str) -> HistoryStore:
+        """The store ``target`` names: a path or ``sqlite://PATH`` (SQLite, created if there is
+        none) or ``postgresql://…`` (see :func:`nightdesk.stores.open_store`)."""
+        from nightdesk.stores import open_store
+
+        return open_store(target)
 
     @staticmethod
     def default_path(config_path: Path) -> Path:
@@ -274,24 +315,73 @@ class HistoryStore:
     ) -> None:
         self.close()
 
+    def _connection(self) -> Any:
+        """The open connection (a backend may reconnect here); None when closed."""
+        return self._conn
+
     @contextlib.contextmanager
-    def _db(self, action: str) -> Iterator[sqlite3.Connection]:
-        """The connection, under the lock; SQLite errors become one-line StoreErrors."""
+    def _db(self, action: str) -> Iterator[Any]:
+        """The connection, under the lock; driver errors become one-line StoreErrors."""
         with self._lock:
             if self._conn is None:
-                raise StoreError(f"{self.path}: the store is closed")
+                raise StoreError(f"{self.where}: the store is closed")
             try:
-                yield self._conn
-            except sqlite3.Error as exc:
-                raise StoreError(f"{self.path}: cannot {action}: {_one_line(exc)}") from exc
+                yield self._connection()
+            except self._errors as exc:
+                raise StoreError(f"{self.where}: cannot {action}: {self._message(exc)}") from exc
+
+    def _message(self, exc: BaseException) -> str:
+        return _one_line(exc)
+
+    @contextlib.contextmanager
+    def _write(self, action: str, *, announce: bool = True) -> Iterator[Any]:
+        """One writing transaction that bumps the change marker before it commits (unless
+        the caller announces itself, or not, with :meth:`_changed`)."""
+        with self._db(action) as db:
+            self._begin(db)
+            try:
+                yield db
+                if announce:
+                    self._changed(db)
+                db.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(*self._errors):
+                    db.execute("ROLLBACK")
+                raise
+
+    # ------------------------------------------------------------------ the backend's part
+
+    def _begin(self, db: Any) -> None:
+        """Start a transaction that no other writer runs beside."""
+        db.execute("BEGIN IMMEDIATE")
+
+    def _changed(self, db: Any) -> None:
+        """Announce a commit: the marker grows (PostgreSQL also notifies)."""
+        db.execute("UPDATE marker SET n = n + 1 WHERE id = 1")
+
+    def _insert(self, db: Any, table: str, columns: Sequence[str], args: Sequence[Any]) -> int:
+        """Insert a row into a table keyed by ``id``; the new row's id (SQLite: the highest
+        id + 1, which the writers' lock makes safe)."""
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(args))})"
+        return int(db.execute(sql, args).lastrowid or 0)
+
+    def _bytes_used(self) -> int:
+        """What the store takes on disk."""
+        raise NotImplementedError
+
+    def integrity_check(self) -> str:
+        """ "ok", or what is wrong (one line)."""
+        raise NotImplementedError
 
     # ------------------------------------------------------------------ settings
 
     def remember_settings(self, config_text: str, config_path: str | None) -> None:
         """Keep the election's config text, so replay and export need only the store."""
-        with self._db("remember the settings") as db:
+        with self._write("remember the settings") as db:
             db.execute(
-                "INSERT OR REPLACE INTO settings (id, config_text, config_path) VALUES (1, ?, ?)",
+                "INSERT INTO settings (id, config_text, config_path) VALUES (1, ?, ?)"
+                " ON CONFLICT (id) DO UPDATE SET config_text = excluded.config_text,"
+                " config_path = excluded.config_path",
                 (config_text, config_path),
             )
 
@@ -323,21 +413,17 @@ class HistoryStore:
         with self._db("look up a body") as db:
             known = db.execute("SELECT 1 FROM bodies WHERE sha256 = ?", (sha,)).fetchone()
         pieces = None if known else chunks.split(body)
-        with self._db("record a snapshot") as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
+        with self._lock:
+            with self._write("record a snapshot", announce=False) as db:
                 ids, working = self._record(db, evidence, url, body, sha, pieces, snapshots)
-                db.execute("COMMIT")
-            except BaseException:
-                with contextlib.suppress(sqlite3.Error):
-                    db.execute("ROLLBACK")
-                raise
-            self._latest.update(working)
+                if ids:  # a repeat commits nothing a viewer needs to hear of
+                    self._changed(db)
+            self._latest.update(working)  # committed: the next diff starts from these
         return ids
 
     def _record(
         self,
-        db: sqlite3.Connection,
+        db: Any,
         evidence: Evidence,
         url: str,
         body: bytes,
@@ -375,11 +461,10 @@ class HistoryStore:
                 self._put_body(db, sha, body, pieces)
                 body_stored = True
             first = previous is None
-            cur = db.execute(
-                "INSERT INTO snapshots (stream, seq, race_name, race_test, fetched_at,"
-                " published_at, evidence_fetched_at, status, url, etag, last_modified, date,"
-                " body_sha256, cells, cells_changed, corrections)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            sid = self._insert(
+                db,
+                "snapshots",
+                _SNAPSHOT_COLUMNS,
                 (
                     stream,
                     seq,
@@ -399,7 +484,6 @@ class HistoryStore:
                     0 if first else diff.corrections,
                 ),
             )
-            sid = int(cur.lastrowid or 0)
             db.execute(
                 "INSERT INTO cells (snapshot_id, data) VALUES (?, ?)", (sid, diff.batch.encode())
             )
@@ -409,7 +493,7 @@ class HistoryStore:
 
     def _put_body(
         self,
-        db: sqlite3.Connection,
+        db: Any,
         sha: str,
         body: bytes,
         pieces: list[tuple[bytes, memoryview]] | None,
@@ -432,20 +516,19 @@ class HistoryStore:
         ids = []
         for digest, piece in pieces:
             if digest not in known:
-                cur = db.execute(
-                    "INSERT INTO chunks (sha256, size, data) VALUES (?, ?, ?)",
+                known[digest] = self._insert(
+                    db,
+                    "chunks",
+                    ("sha256", "size", "data"),
                     (digest, len(piece), zlib.compress(piece, BODY_LEVEL)),
                 )
-                known[digest] = int(cur.lastrowid or 0)
             ids.append(known[digest])
         db.execute(
             "INSERT INTO bodies (sha256, size, chunks) VALUES (?, ?, ?)",
             (sha, len(body), np.asarray(ids, dtype="<i8").tobytes()),
         )
 
-    def _stream(
-        self, db: sqlite3.Connection, source: str, race: str, *, create: bool
-    ) -> int | None:
+    def _stream(self, db: Any, source: str, race: str, *, create: bool) -> int | None:
         row = db.execute(
             "SELECT id FROM streams WHERE source = ? AND race = ?", (source, race)
         ).fetchone()
@@ -453,13 +536,12 @@ class HistoryStore:
             return int(row[0])
         if not create:
             return None
-        cur = db.execute("INSERT INTO streams (source, race) VALUES (?, ?)", (source, race))
-        return int(cur.lastrowid or 0)
+        return self._insert(db, "streams", ("source", "race"), (source, race))
 
     # ------------------------------------------------------------------ rebuilding
 
     def _batches(
-        self, db: sqlite3.Connection, stream: int, seq: int | None = None
+        self, db: Any, stream: int, seq: int | None = None
     ) -> list[tuple[tuple[Any, ...], cells.Batch]]:
         """The stream's snapshot rows (id, seq, fetched_at, published_at, race_name,
         race_test) and their batches, oldest first, up to ``seq``."""
@@ -474,27 +556,27 @@ class HistoryStore:
         out = []
         for *meta, data in db.execute(sql + " ORDER BY s.seq", args):
             if data is None:
-                raise StoreError(f"{self.path}: snapshot {meta[0]} has lost its cells")
+                raise StoreError(f"{self.where}: snapshot {meta[0]} has lost its cells")
             try:
                 batch = cells.Batch.decode(data)
             except (ValueError, KeyError, zlib.error) as exc:
                 raise StoreError(
-                    f"{self.path}: snapshot {meta[0]} is damaged ({_one_line(exc)})"
+                    f"{self.where}: snapshot {meta[0]} is damaged ({_one_line(exc)})"
                 ) from exc
             out.append((tuple(meta), batch))
         return out
 
-    def _row(self, db: sqlite3.Connection, id: int) -> tuple[Any, ...]:
+    def _row(self, db: Any, id: int) -> tuple[Any, ...]:
         row = db.execute(
             "SELECT s.stream, s.seq, st.source, st.race FROM snapshots s"
             " JOIN streams st ON st.id = s.stream WHERE s.id = ?",
             (id,),
         ).fetchone()
         if row is None:
-            raise NoSnapshot(f"{self.path}: there is no snapshot {id}")
+            raise NoSnapshot(f"{self.where}: there is no snapshot {id}")
         return tuple(row)
 
-    def _load(self, db: sqlite3.Connection, id: int) -> _Latest:
+    def _load(self, db: Any, id: int) -> _Latest:
         stream, seq, source, race = self._row(db, id)
         rows = self._batches(db, stream, seq)
         (sid, _, fetched, published, race_name, race_test) = rows[-1][0]
@@ -508,7 +590,7 @@ class HistoryStore:
             )
         except ValueError as exc:
             raise StoreError(
-                f"{self.path}: snapshot {id} cannot be rebuilt ({_one_line(exc)})"
+                f"{self.where}: snapshot {id} cannot be rebuilt ({_one_line(exc)})"
             ) from exc
         return _Latest(int(sid), state)
 
@@ -582,7 +664,7 @@ class HistoryStore:
         with self._db("read the timeline") as db:
             row = db.execute(_TIMELINE + " WHERE s.id = ?", (id,)).fetchone()
         if row is None:
-            raise NoSnapshot(f"{self.path}: there is no snapshot {id}")
+            raise NoSnapshot(f"{self.where}: there is no snapshot {id}")
         return _stored(row)
 
     def evidence(self, id: int) -> Evidence:
@@ -596,7 +678,7 @@ class HistoryStore:
                 (id,),
             ).fetchone()
             if row is None:
-                raise NoSnapshot(f"{self.path}: there is no snapshot {id}")
+                raise NoSnapshot(f"{self.where}: there is no snapshot {id}")
             chunk_ids = np.frombuffer(row[9], dtype="<i8").tolist()
             data: dict[int, bytes] = {}
             unique = list(dict.fromkeys(chunk_ids))
@@ -607,9 +689,9 @@ class HistoryStore:
         try:
             body = b"".join(zlib.decompress(data[c]) for c in chunk_ids)
         except (KeyError, zlib.error) as exc:
-            raise StoreError(f"{self.path}: the body of snapshot {id} is damaged") from exc
+            raise StoreError(f"{self.where}: the body of snapshot {id} is damaged") from exc
         if hashlib.sha256(body).hexdigest() != row[7] or len(body) != row[8]:
-            raise StoreError(f"{self.path}: the body of snapshot {id} does not match its SHA-256")
+            raise StoreError(f"{self.where}: the body of snapshot {id} does not match its SHA-256")
         return Evidence(
             source=row[0],
             url=row[1],
@@ -702,18 +784,19 @@ class HistoryStore:
 
     def set_baseline(self, source: str, race: str, snapshot_id: int | None) -> None:
         """Mark ``snapshot_id`` as the (source, race)'s baseline; ``None`` clears it."""
-        with self._db("set the baseline") as db:
+        with self._write("set the baseline") as db:
             if snapshot_id is None:
                 db.execute("DELETE FROM baselines WHERE source = ? AND race = ?", (source, race))
                 return
             _, _, s_source, s_race = self._row(db, snapshot_id)
             if (s_source, s_race) != (source, race):
                 raise StoreError(
-                    f"{self.path}: snapshot {snapshot_id} is of {s_source!r} {s_race!r},"
+                    f"{self.where}: snapshot {snapshot_id} is of {s_source!r} {s_race!r},"
                     f" not {source!r} {race!r}"
                 )
             db.execute(
-                "INSERT OR REPLACE INTO baselines (source, race, snapshot_id) VALUES (?, ?, ?)",
+                "INSERT INTO baselines (source, race, snapshot_id) VALUES (?, ?, ?)"
+                " ON CONFLICT (source, race) DO UPDATE SET snapshot_id = excluded.snapshot_id",
                 (source, race, snapshot_id),
             )
 
@@ -725,25 +808,71 @@ class HistoryStore:
         return None if row is None else int(row[0])
 
     def set_view(self, key: str, value: str) -> None:
-        with self._db("remember the view") as db:
-            db.execute("INSERT OR REPLACE INTO views (key, value) VALUES (?, ?)", (key, value))
+        with self._write("remember the view") as db:
+            db.execute(
+                "INSERT INTO views (key, value) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
 
     def view(self, key: str) -> str | None:
         with self._db("read the view") as db:
             row = db.execute("SELECT value FROM views WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
 
-    # ------------------------------------------------------------------ health
+    # ------------------------------------------------------------------ the collector's side
 
-    def integrity_check(self) -> str:
-        """``PRAGMA integrity_check``: "ok", or what is wrong (one line)."""
-        with self._db("check the file") as db:
-            rows = db.execute("PRAGMA integrity_check").fetchall()
-        return "; ".join(str(r[0]) for r in rows)
+    def record_health(self, source: str, health_json: str) -> None:
+        """The collector's view of ``source`` (state, last success, last error … as JSON),
+        replacing the previous one, with the time of writing."""
+        written = datetime.now(UTC).isoformat()
+        with self._write("record a source's health") as db:
+            db.execute(
+                "INSERT INTO health (source, health_json, written_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (source) DO UPDATE SET health_json = excluded.health_json,"
+                " written_at = excluded.written_at",
+                (source, health_json, written),
+            )
+
+    def health(self) -> dict[str, tuple[str, datetime]]:
+        """Source → (health JSON, when the collector wrote it), as last recorded."""
+        with self._db("read the sources' health") as db:
+            rows = db.execute(
+                "SELECT source, health_json, written_at FROM health ORDER BY source"
+            ).fetchall()
+        return {s: (h, datetime.fromisoformat(w)) for s, h, w in rows}
+
+    def change_marker(self) -> int:
+        """A number that grows with every commit (a snapshot, a health record, a setting):
+        a viewer that saw it unchanged has nothing new to read."""
+        with self._db("read the change marker") as db:
+            row = db.execute("SELECT n FROM marker WHERE id = 1").fetchone()
+        return 0 if row is None else int(row[0])
+
+    def wait_for_change(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for a commit (by any process); True when the change
+        marker moved since the previous call (or since opening), at once if it already has.
+        Meant for a viewer's thread; raises StoreError when the database cannot be read."""
+        deadline = time.monotonic() + timeout
+        while True:
+            marker = self.change_marker()
+            if marker != self._seen:
+                self._seen = marker
+                return True
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            self._wait(left)
+
+    def _wait(self, most: float) -> None:
+        """Sleep until a commit may have happened, at most ``most`` seconds."""
+        time.sleep(min(SQLITE_WAIT_STEP, most))
+
+    # ------------------------------------------------------------------ health
 
     def stats(self) -> dict[str, int]:
         """Counts and sizes: snapshots, cells, bodies, chunks, body bytes raw and stored, and
-        the file's bytes (database and write-ahead log)."""
+        the bytes the store takes (SQLite: the database and write-ahead log files)."""
         with self._db("read the statistics") as db:
             snaps, cell_count = db.execute(
                 "SELECT count(*), coalesce(sum(cells), 0) FROM snapshots"
@@ -755,10 +884,6 @@ class HistoryStore:
                 "SELECT count(*), coalesce(sum(length(data)), 0) FROM chunks"
             ).fetchone()
             cell_bytes = db.execute("SELECT coalesce(sum(length(data)), 0) FROM cells").fetchone()
-        size = 0
-        for suffix in ("", "-wal"):
-            with contextlib.suppress(OSError):
-                size += os.path.getsize(f"{self.path}{suffix}")
         return {
             "snapshots": int(snaps),
             "cells": int(cell_count),
@@ -767,8 +892,59 @@ class HistoryStore:
             "chunks": int(chunk_count),
             "body_bytes_raw": int(raw),
             "body_bytes_stored": int(stored),
-            "file_bytes": size,
+            "file_bytes": self._bytes_used(),
         }
+
+
+class SqliteStore(HistoryStore):
+    """The embedded store: one SQLite file (WAL, ``synchronous=FULL``)."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+        super().__init__(str(path), conn)
+        self.path = path
+        self._seen = self.change_marker()
+
+    @classmethod
+    def open(cls, target: Path | str) -> SqliteStore:
+        """Open the store at ``path``, creating it (and its folders) if there is none."""
+        path = Path(target).expanduser()
+        if path.is_dir():
+            raise StoreError(f"{path} is a folder, not a nightdesk store")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot open {path}: {_one_line(exc.strerror or exc)}") from exc
+        try:
+            conn = sqlite3.connect(
+                path,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open {path}: {_one_line(exc)}") from exc
+        try:
+            _prepare(conn, path)
+            return cls(path, conn)
+        except sqlite3.Error as exc:
+            conn.close()
+            raise _open_error(path, exc) from exc
+        except BaseException:
+            conn.close()
+            raise
+
+    def integrity_check(self) -> str:
+        """``PRAGMA integrity_check``: "ok", or what is wrong (one line)."""
+        with self._db("check the file") as db:
+            rows = db.execute("PRAGMA integrity_check").fetchall()
+        return "; ".join(str(r[0]) for r in rows)
+
+    def _bytes_used(self) -> int:
+        size = 0
+        for suffix in ("", "-wal"):
+            with contextlib.suppress(OSError):
+                size += os.path.getsize(f"{self.path}{suffix}")
+        return size
 
 
 # ---------------------------------------------------------------------- helpers
@@ -830,6 +1006,10 @@ def _upgrade(conn: sqlite3.Connection) -> None:
         if schema < 2:
             # Races stored before were not marked: not test data, as they were shown.
             conn.execute("ALTER TABLE snapshots ADD COLUMN race_test INTEGER NOT NULL DEFAULT 0")
+        if schema < 3:
+            for statement in _SCHEMA_3.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
         if schema < SCHEMA:
             conn.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA),))
             conn.execute(f"PRAGMA user_version = {SCHEMA}")

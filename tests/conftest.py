@@ -106,3 +106,6 @@ def closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+from tests.conftest_pg import pg_server, pg_url  # noqa: E402, F401 - the test PostgreSQL

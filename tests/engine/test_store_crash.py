@@ -138,7 +138,11 @@ def gone(pid: int) -> bool:
 
 
 def test_kill_9_loses_nothing_committed_and_duplicates_nothing(tmp_path: Path) -> None:
-    path = tmp_path / "crash.sqlite"
+    kill_writers_and_check(str(tmp_path / "crash.sqlite"))
+
+
+def kill_writers_and_check(path: str) -> None:
+    """The kills and the checks, on the store ``path`` names (a file or a database URL)."""
     rng = random.Random(20130728)
     proc = subprocess.Popen(
         [sys.executable, "-c", CHILD],
