@@ -41,10 +41,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("-c", "--config", type=Path, help="the election config (TOML)")
     parser.add_argument(
         "--store",
-        type=Path,
-        metavar="PATH",
-        help="the history store (SQLite) to keep the night in; default: one per config "
-        "in the user's data directory",
+        type=_store_target,
+        metavar="URL",
+        help="the history store to keep the night in: a SQLite file (or sqlite:///PATH) or "
+        "postgresql://…; default: one per config in the user's data directory. Without -c "
+        "(or with -c while a collector writes the store): a viewer of what `nightdesk "
+        "collect` stores, polling no feed",
     )
     _kiosk_arguments(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -158,7 +160,56 @@ def _parser() -> argparse.ArgumentParser:
     evidence.add_argument(
         "-o", "--output", type=Path, metavar="FILE", help="write here instead of stdout"
     )
+    _collect_arguments(sub)
     return parser
+
+
+def _store_target(text: str) -> Path | str:
+    """A store URL stays a string (``postgresql://…``); anything else is a file path."""
+    return text if "://" in text else Path(text)
+
+
+def _collect_arguments(sub: Any) -> None:
+    """``collect`` and ``db upgrade`` (issue 9: one collector, many viewers)."""
+    collect = sub.add_parser(
+        "collect",
+        help="poll the feeds without a screen and keep the night in the store, for viewers",
+        description="Poll every source of CONFIG (no terminal UI) and store every distinct "
+        "snapshot and each source's health, for viewers (`nightdesk --store URL`). One line "
+        "per event on stderr. SIGTERM or Ctrl+C: stops polling, finishes the writes in "
+        "flight, exits 0.",
+    )
+    collect.add_argument(
+        "-c",
+        "--config",
+        dest="collect_config",
+        type=Path,
+        metavar="CONFIG",
+        help="the election config (TOML)",
+    )
+    collect.add_argument(
+        "--store",
+        dest="collect_store",
+        type=_store_target,
+        metavar="URL",
+        help="a SQLite file (or sqlite:///PATH) or postgresql://…; default: the config's "
+        "store in the user's data directory",
+    )
+    db = sub.add_parser("db", help="the store's schema", description="The store's schema.")
+    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION")
+    upgrade = db_sub.add_parser(
+        "upgrade",
+        help="bring the store's schema up to date",
+        description="Apply the schema migrations this nightdesk knows to the store.",
+    )
+    upgrade.add_argument(
+        "--store",
+        dest="db_store",
+        type=_store_target,
+        metavar="URL",
+        required=True,
+        help="a SQLite file (or sqlite:///PATH) or postgresql://…",
+    )
 
 
 def _store_arguments(parser: argparse.ArgumentParser) -> None:
@@ -263,6 +314,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _from_store(args)
         if args.command == "serve":
             return _serve(args)
+        if args.command in ("collect", "db"):
+            from tui import collect_cli
+
+            return collect_cli.run(args)
+        if args.config is None and args.store is not None:
+            from tui import collect_cli
+
+            return collect_cli.view(args.store, None, args.kiosk, args.kiosk_interval)
         return _monitor(args.config, args.store, args.kiosk, args.kiosk_interval)
     except UsageError as exc:
         print(f"nightdesk {exc}", file=sys.stderr)
@@ -307,7 +366,7 @@ def _log_to_file(path: str | None) -> None:
 
 def _monitor(
     path: Path | None,
-    store_path: Path | None = None,
+    store_path: Path | str | None = None,
     kiosk: bool = False,
     kiosk_interval: float = KIOSK_INTERVAL,
 ) -> int:
@@ -326,13 +385,21 @@ def _monitor(
         path = default
     cfg = config_mod.load(path)
     store_path = store_path or HistoryStore.default_path(path)
+    from nightdesk.stores import open_store
+
     try:
-        store = HistoryStore.open(store_path)
+        store = open_store(store_path)
         _check_same_election(store, cfg.election.name)
-        store.remember_settings(path.read_text(encoding="utf-8"), str(path.resolve()))
+        from tui import collect_cli
+
+        viewer = collect_cli.collector_writes(store, cfg)  # one poller per store
+        if not viewer:
+            store.remember_settings(path.read_text(encoding="utf-8"), str(path.resolve()))
     except NightdeskError as exc:
         print(f"nightdesk: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if viewer:
+        return collect_cli.view(store_path, store, kiosk, kiosk_interval)
     from tui.app import run_monitor
 
     return run_monitor(cfg, store, kiosk=kiosk, kiosk_interval=kiosk_interval)
@@ -489,7 +556,7 @@ def _demo(args: argparse.Namespace) -> int:
             return EXIT_USAGE
         print(
             f"nightdesk demo feed (simulated) on {server.url.rstrip('/')}/results.csv "
-            f"at speed {args.speed:g}; Ctrl+C to stop",
+            f"(also /tally.csv and /claim.csv) at speed {args.speed:g}; Ctrl+C to stop",
             file=sys.stderr,
         )
         server.serve_forever()
