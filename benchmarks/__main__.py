@@ -8,12 +8,14 @@
 4. the terminal (``benchmarks.terminal``): bytes, CPU, latency, memory and launch time of the
    real app (history store included) in a pseudo-terminal, beside a stock ``DataTable``
    measured in the same run;
-5. the soak (``benchmarks.soak``): 10,000 polls with 20% faults into a throwaway store.
+5. the soak (``benchmarks.soak``): 10,000 polls with 20% faults into a throwaway store;
+6. the newsroom (``benchmarks.newsroom``): one collector and 20 viewers on a throwaway
+   PostgreSQL, commit → all viewers showing it (skipped where no PostgreSQL can be started).
 
 ``python -m benchmarks [--quick] [--polls N]``: the options go to the terminal section
 (``--quick``: fewer runs and 50 polls at 20,000 units instead of 1,000; the soak then does
-2,000 polls and the peers 3 runs per side). A section that fails says so and the others still
-run; the exit status is then 1.
+2,000 polls, the peers 3 runs per side and the newsroom 5 commits). A section that fails
+says so and the others still run; the exit status is then 1.
 """
 
 from __future__ import annotations
@@ -49,9 +51,11 @@ def run(argv: Sequence[str]) -> int:
     soak_dir = tempfile.TemporaryDirectory(prefix="nightdesk-soak-")
     soak = ["--store", f"{soak_dir.name}/soak.sqlite"]
     peers: list[str] = []
+    newsroom: list[str] = []
     if "--quick" in argv:
         soak += ["--polls", "2000"]
         peers += ["--runs", "3"]
+        newsroom += ["--commits", "5"]
     for title, module, args in (
         ("engine", "benchmarks.engine", ()),
         ("parsing", "benchmarks.parsing", ()),
@@ -59,6 +63,7 @@ def run(argv: Sequence[str]) -> int:
         ("store", "benchmarks.store", ([],)),
         ("terminal", "benchmarks.terminal", (list(argv),)),
         ("soak", "benchmarks.soak", (soak,)),
+        ("newsroom", "benchmarks.newsroom", (newsroom,)),
     ):
         try:
             main = section(title, module)

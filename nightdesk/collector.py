@@ -193,6 +193,18 @@ class Collector:
             except Exception as exc:  # the store is down: polling and storing go on
                 self.log("health", source=state.source.name, status="not-recorded", error=exc)
 
+    def _stored_ids(self) -> dict[str, dict[str, int]]:
+        """Each source's latest stored snapshot per race, so a first poll that the store
+        finds already stored (the collector was restarted) is not logged or counted as new."""
+        out: dict[str, dict[str, int]] = {}
+        for source in self.config.sources:
+            ids = {
+                race: self.store.latest_id(source.name, race)
+                for race, _ in self.store.races(source.name)
+            }
+            out[source.name] = {r: i for r, i in ids.items() if i is not None}
+        return out
+
     async def run(self) -> int:
         """Poll until stopped; returns the exit status (0)."""
         self.log(
@@ -201,6 +213,10 @@ class Collector:
             election=self.config.election.name,
             pid=os.getpid(),
         )
+        try:  # a restarted collector's first poll finds its snapshots stored already
+            self._last_ids = await asyncio.to_thread(self._stored_ids)
+        except Exception as exc:  # the store is down: the polls say so, one by one
+            self.log("store", status="unreadable", error=exc)
         recorder = asyncio.create_task(self._record(), name="collect:health")
         unsubscribe = self.poller.subscribe(self._on_state)
         await self.poller.start()

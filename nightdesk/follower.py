@@ -24,7 +24,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -47,11 +47,21 @@ RETRY = 1.0
 T = TypeVar("T")
 
 
+@dataclass(frozen=True)
+class RecordedHealth(SourceHealth):
+    """A source's health as the collector recorded it, and when it wrote it (the viewer's
+    status line says "collector wrote HH:MM:SS")."""
+
+    written_at: datetime | None = None
+
+
 class Follower:
     """Publishes what a collector commits to the store, as :class:`SourceState` objects."""
 
     #: The desk's choices stay in memory: a viewer writes nothing to the shared store.
     remembers = False
+    #: What ``r`` says it does (the app's notification): a viewer never polls a feed.
+    refresh_text = "Reading the store now"
 
     def __init__(
         self,
@@ -258,7 +268,8 @@ class Follower:
             # No collector has recorded this source (a monitor wrote the store): as restored.
             return SourceHealth(last_success=self._fetched.get(source.name))
         text, written = record
-        health, raw = decode_health(text)
+        decoded, raw = decode_health(text)
+        health = RecordedHealth(**vars(decoded), written_at=written)
         when = written.astimezone(self.config.election.timezone)
         silent = now - written > timedelta(seconds=STALE_AFTER_INTERVALS * source.interval)
         if raw.get("stopped"):

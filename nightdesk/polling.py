@@ -98,6 +98,8 @@ class Poller:
 
     #: The desk's choices (baseline, view) are written to the store (a replay's are not).
     remembers = True
+    #: What ``r`` says (a viewer's follower reads the store instead; a replay steps on).
+    refresh_text = "Polling every source now"
 
     def __init__(
         self,

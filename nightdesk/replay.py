@@ -34,6 +34,8 @@ class Replayer:
 
     #: Replay is not the night: the desk's choices (baseline, view) are not written back.
     remembers = False
+    #: What ``r`` says in a replay.
+    refresh_text = "Showing the next snapshot now"
 
     def __init__(self, config: Config, store: HistoryStore, *, speed: float = 1.0) -> None:
         if not speed > 0:

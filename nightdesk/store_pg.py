@@ -13,14 +13,8 @@ deciding "new or not" inside it. What differs, and why:
   waits on a second connection that LISTENs).
 - The schema is versioned (``schema_version``) and changed only by ``nightdesk db upgrade
   --store URL`` (:func:`upgrade`): opening an older or empty database refuses and names the
-  command, so viewers can run under a read-only role. The role GRANTs::
-
-      -- the collector (and `db upgrade`): owns the tables
-      CREATE ROLE nightdesk_collector LOGIN;  GRANT CREATE ON SCHEMA public TO nightdesk_collector;
-      -- viewers: read everything, write nothing
-      CREATE ROLE nightdesk_viewer LOGIN;
-      GRANT USAGE ON SCHEMA public TO nightdesk_viewer;
-      GRANT SELECT ON ALL TABLES IN SCHEMA public TO nightdesk_viewer;  -- after `db upgrade`
+  command, so viewers can run under a read-only role: the GRANTs are in the README
+  ("Newsroom"), tested against a real server by ``tests/engine/test_readonly_role_pg.py``.
 
   (A viewer under that role cannot keep a baseline or a view in the database.)
 - Credentials come from libpq: ``PGPASSWORD``, ``~/.pgpass``, ``PGSERVICE``; a password in the

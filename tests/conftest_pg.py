@@ -18,6 +18,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -82,3 +83,25 @@ def pg_url(pg_server: str) -> Iterator[str]:
     ):
         conn.execute("SET lock_timeout = '5s'")
         conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+@pytest.fixture(scope="module")
+def pg_cluster() -> Iterator[Any]:
+    """A throwaway cluster of the module's own, restartable on its port and data folder
+    (``shut_down`` / ``start_again``): never the environment's server, which a test must not
+    stop. Skips where no cluster can be started."""
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        pytest.skip("PostgreSQL tests need psycopg: pip install -e '.[test]'")
+    if os.environ.get("NIGHTDESK_TEST_PG") == "off":
+        pytest.skip("PostgreSQL tests are off (NIGHTDESK_TEST_PG=off)")
+    server = _server_module()
+    try:
+        cluster = server.start()
+    except server.Unavailable as exc:
+        pytest.skip(f"no throwaway PostgreSQL for the tests: {exc}")
+    try:
+        yield cluster
+    finally:
+        cluster.stop()

@@ -425,7 +425,8 @@ class NightdeskApp(App[int]):
 
     def action_refresh(self) -> None:
         self.poller.refresh()
-        self.notify("Polling every source now", timeout=2)
+        # What r does depends on who feeds the app (a viewer reads the store, a poller polls).
+        self.notify(getattr(self.poller, "refresh_text", "Polling every source now"), timeout=2)
 
     def action_bubble(self) -> None:
         result = self.result

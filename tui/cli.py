@@ -44,9 +44,9 @@ def _parser() -> argparse.ArgumentParser:
         type=_store_target,
         metavar="URL",
         help="the history store to keep the night in: a SQLite file (or sqlite:///PATH) or "
-        "postgresql://…; default: one per config in the user's data directory. Without -c "
-        "(or with -c while a collector writes the store): a viewer of what `nightdesk "
-        "collect` stores, polling no feed",
+        "postgresql://[USER@]HOST[:PORT]/DATABASE; default: one per config in the user's data "
+        "directory. Without -c (or with -c while a collector writes the store): a viewer of "
+        "what `nightdesk collect` stores, polling no feed" + CREDENTIALS_HELP,
     )
     _kiosk_arguments(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -164,9 +164,39 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: The URLs ``--store`` takes; anything without ``://`` is a file path.
+STORE_SCHEMES = ("postgresql", "postgres", "sqlite")
+#: Said in ``--help`` wherever a PostgreSQL URL may be given.
+CREDENTIALS_HELP = (
+    "; credentials come from libpq's environment (PGPASSWORD, ~/.pgpass, PGSERVICE), "
+    "never from the config"
+)
+
+
 def _store_target(text: str) -> Path | str:
     """A store URL stays a string (``postgresql://…``); anything else is a file path."""
     return text if "://" in text else Path(text)
+
+
+def _check_store_urls(args: argparse.Namespace) -> None:
+    """A ``--store`` URL nightdesk cannot open is a command-line error (exit 2, one line,
+    never the URL itself: it may hold a password)."""
+    from urllib.parse import urlsplit
+
+    for attr in ("store", "collect_store", "db_store"):
+        text = getattr(args, attr, None)
+        if not isinstance(text, str):
+            continue
+        scheme = text.split("://", 1)[0].lower()
+        if scheme not in STORE_SCHEMES:
+            raise UsageError(
+                f"--store: {scheme}:// is not a store nightdesk knows; give a file path, "
+                "sqlite:///PATH or postgresql://[USER@]HOST[:PORT]/DATABASE"
+            )
+        try:
+            _ = urlsplit(text).port  # a port that is not a number, a broken [IPv6] host
+        except ValueError as exc:
+            raise UsageError(f"--store: not a URL nightdesk can read: {exc}") from None
 
 
 def _collect_arguments(sub: Any) -> None:
@@ -175,9 +205,11 @@ def _collect_arguments(sub: Any) -> None:
         "collect",
         help="poll the feeds without a screen and keep the night in the store, for viewers",
         description="Poll every source of CONFIG (no terminal UI) and store every distinct "
-        "snapshot and each source's health, for viewers (`nightdesk --store URL`). One line "
-        "per event on stderr. SIGTERM or Ctrl+C: stops polling, finishes the writes in "
-        "flight, exits 0.",
+        "snapshot and each source's health, for viewers (`nightdesk --store URL`). One "
+        "collector per store: the feeds see one request per interval however many desks "
+        "watch. One line per event on stderr. SIGTERM or Ctrl+C: stops polling, finishes "
+        "the writes in flight, exits 0.",
+        epilog="Example: nightdesk collect -c night.toml --store postgresql://db.example/nightdesk",
     )
     collect.add_argument(
         "-c",
@@ -192,15 +224,20 @@ def _collect_arguments(sub: Any) -> None:
         dest="collect_store",
         type=_store_target,
         metavar="URL",
-        help="a SQLite file (or sqlite:///PATH) or postgresql://…; default: the config's "
-        "store in the user's data directory",
+        help="a SQLite file (or sqlite:///PATH) or postgresql://[USER@]HOST[:PORT]/DATABASE "
+        "(prepared by `nightdesk db upgrade`); default: the config's store in the user's "
+        "data directory" + CREDENTIALS_HELP,
     )
     db = sub.add_parser("db", help="the store's schema", description="The store's schema.")
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION")
     upgrade = db_sub.add_parser(
         "upgrade",
         help="bring the store's schema up to date",
-        description="Apply the schema migrations this nightdesk knows to the store.",
+        description="Apply the schema migrations this nightdesk knows to the store: once "
+        "before the first `collect` on a PostgreSQL database, and after each nightdesk "
+        "upgrade (a SQLite file is upgraded when opened, too). Run it as the role that "
+        "owns the tables (the collector's).",
+        epilog="Example: nightdesk db upgrade --store postgresql://db.example/nightdesk",
     )
     upgrade.add_argument(
         "--store",
@@ -208,7 +245,8 @@ def _collect_arguments(sub: Any) -> None:
         type=_store_target,
         metavar="URL",
         required=True,
-        help="a SQLite file (or sqlite:///PATH) or postgresql://…",
+        help="a SQLite file (or sqlite:///PATH) or postgresql://[USER@]HOST[:PORT]/DATABASE"
+        + CREDENTIALS_HELP,
     )
 
 
@@ -302,6 +340,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None or (args.command == "demo" and not args.feed_only):
         launch.pause()  # the app resumes it after its first frame (see tui/launch.py)
     try:
+        _check_store_urls(args)
         if args.command == "snapshot":
             path = args.snapshot_config or args.config
             if path is None:
@@ -385,10 +424,16 @@ def _monitor(
         path = default
     cfg = config_mod.load(path)
     store_path = store_path or HistoryStore.default_path(path)
-    from nightdesk.stores import open_store
+    from nightdesk.stores import is_postgres, open_store
 
     try:
         store = open_store(store_path)
+    except NightdeskError as exc:
+        # A server that does not answer fails the night (1); a file that is not a store is
+        # a wrong --store (2).
+        print(f"nightdesk: {exc}", file=sys.stderr)
+        return EXIT_FAILED if is_postgres(store_path) else EXIT_USAGE
+    try:
         _check_same_election(store, cfg.election.name)
         from tui import collect_cli
 
@@ -420,7 +465,7 @@ def _check_same_election(store: Any, name: str) -> None:
     if stored != name:
         store.close()
         raise NightdeskError(
-            f"the store {store.path} keeps the night of {stored!r}, not {name!r}; "
+            f"the store {store.where} keeps the night of {stored!r}, not {name!r}; "
             "give another --store"
         )
 
@@ -450,7 +495,7 @@ def _stored_config(store: Any) -> Any:
 
     settings = store.settings()
     if settings is None:
-        raise ConfigError(f"{store.path} holds no election settings")
+        raise ConfigError(f"{store.where} holds no election settings")
     text, where = settings
     return config_mod.parse(text, where)
 
@@ -481,7 +526,7 @@ def _evidence(store: Any, snapshot: int, output: Path | None) -> int:
     try:
         entry = store.entry(snapshot)
     except NoSnapshot:
-        print(f"nightdesk: no snapshot {snapshot} in {store.path}", file=sys.stderr)
+        print(f"nightdesk: no snapshot {snapshot} in {store.where}", file=sys.stderr)
         return EXIT_USAGE
     if output is None and sys.stdout.isatty():
         # A feed's raw bytes may hold escape sequences: never sent to a terminal.
@@ -677,4 +722,8 @@ def _snapshot(path: Path, fmt: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m tui.cli`: run the imported module, so its exception classes are the ones
+    # tui.collect_cli raises (this file runs as __main__, a second copy of the module).
+    from tui.cli import main as _main
+
+    sys.exit(_main())

@@ -33,7 +33,7 @@ def collect(config_path: Path | None, target: Path | str | None) -> int:
     from nightdesk.collector import EventLog, run_collector
     from nightdesk.follower import collector_live
     from nightdesk.store import HistoryStore
-    from nightdesk.stores import display_url, open_store
+    from nightdesk.stores import open_store
 
     if config_path is None:
         raise UsageError("collect: -c CONFIG is required")
@@ -50,7 +50,7 @@ def collect(config_path: Path | None, target: Path | str | None) -> int:
     except BaseException:
         store.close()
         raise
-    log("store", target=display_url(str(target)))
+    log("store", target=store.where)
     return run_collector(cfg, store, log=log)
 
 
@@ -72,7 +72,7 @@ def view(
     """Viewer mode: the store's night and settings, followed; no feed is asked."""
     from nightdesk import config as config_mod
     from nightdesk.follower import Follower
-    from nightdesk.stores import display_url, open_store, sqlite_path
+    from nightdesk.stores import open_store, sqlite_path
 
     if store is None:
         path = sqlite_path(target)
@@ -84,7 +84,7 @@ def view(
         settings = store.settings()
         if settings is None:
             raise ConfigError(
-                f"{display_url(str(target))} holds no election settings yet; start "
+                f"{store.where} holds no election settings yet; start "
                 "`nightdesk collect -c CONFIG --store URL` first"
             )
         cfg = config_mod.parse(*settings)

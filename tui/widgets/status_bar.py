@@ -1,4 +1,5 @@
 """One line per source: ok, stale or failing; the last good poll; the error; the next try.
+In a viewer (``nightdesk --store URL``) the health is the collector's, with when it wrote it.
 
 Re-evaluated every few seconds as well as on each poll, so a source that stops answering
 turns stale on screen even when no poll result arrives. Drawn by a ``LinePane``: a poll that
@@ -45,6 +46,11 @@ def status_text(state: SourceState, zone: tzinfo, now: datetime, race: str = "")
         text.append(f" · last good {clock(h.last_success, zone, seconds=True)}")
         if status != "ok":  # how old the numbers on screen are, when it matters
             text.append(f" ({age(now - h.last_success)} ago)")
+    # A viewer's health is the collector's record (nightdesk.follower.RecordedHealth): when
+    # it was written says whether the collector is still there. A monitor's has no such time.
+    written = getattr(h, "written_at", None)
+    if written is not None:
+        text.append(f" · collector wrote {clock(written, zone, seconds=True)}")
     if h.failures and h.next_attempt:
         text.append(f" · next try {clock(h.next_attempt, zone, seconds=True)}")
     if h.last_error:
