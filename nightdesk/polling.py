@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import random
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -40,6 +41,9 @@ MAX_BACKOFF = 300.0
 #: A server's Retry-After is honoured up to this many seconds (a results night cannot wait an
 #: hour because a cache said so; the status line shows the next try either way).
 MAX_RETRY_AFTER = 900.0
+#: Failed writes kept per source for another try; past this the oldest are dropped
+#: (the status line says the store is failing long before).
+MAX_UNSTORED = 100
 #: Seconds between publishing a new state and starting to store it (see ``Poller._store``).
 STORE_AFTER = 0.05
 #: Truncated pages (AP's ``isTruncated``) asked for back to back before the interval applies.
@@ -135,6 +139,8 @@ class Poller:
         self._more: dict[str, int] = {}
         self._wake: dict[str, asyncio.Event] = {}
         self._writes: set[asyncio.Future[list[int]]] = set()  # store writes in flight
+        #: Per source, the states whose write failed, oldest first (tried after each poll).
+        self._unstored: dict[str, deque[tuple[SourceState, Response]]] = {}
         self.states: dict[str, SourceState] = {s.name: SourceState(s) for s in config.sources}
 
     @property
@@ -202,13 +208,22 @@ class Poller:
             new = SourceState(source, results, health, changed, state.polls + 1)
         self.states[source.name] = new
         self._publish(new)
-        if new.changed and self.store is not None:
-            await self._store(new, response)
+        if self.store is not None:
+            # What a failed write left (the store was down) goes first, in order: a feed
+            # that does not move again must not lose the snapshot it moved to.
+            unstored = self._unstored.get(source.name)
+            while unstored:
+                if not await self._store(*unstored[0]):
+                    break
+                unstored.popleft()
+            if new.changed:
+                await self._store(new, response)
         return new
 
-    async def _store(self, state: SourceState, response: Response) -> None:
+    async def _store(self, state: SourceState, response: Response) -> bool:
         """Keep the new snapshots, off the event loop; a store that cannot write is reported
-        in the source's health and polling goes on (the screen still has the data)."""
+        in the source's health and polling goes on (the screen still has the data), and the
+        write is tried again after the next poll. Returns whether it was stored."""
         from nightdesk.store import Evidence
 
         assert self.store is not None
@@ -249,11 +264,15 @@ class Poller:
         except Exception as exc:  # disk full, file removed, locked: never stop polling
             log.exception("cannot store a snapshot of %s", name)
             error = f"cannot store the snapshot: {exc}".splitlines()[0]
+            unstored = self._unstored.setdefault(name, deque(maxlen=MAX_UNSTORED))
+            if not unstored or unstored[0][0] is not state:
+                unstored.append((state, response))
         current = self.states[name]
         health = replace(current.health, store_error=error)
         self.states[name] = replace(current, health=health, changed=False, stored=stored)
         self._publish(self.states[name])
         self.states[name] = replace(self.states[name], stored={})
+        return error is None
 
     def restore(self) -> dict[str, SourceState]:
         """The night so far from the store: each source's latest stored results (assessed

@@ -109,6 +109,45 @@ async def test_a_store_that_cannot_write_is_reported_and_polling_goes_on(
         assert state.health.store_error.startswith("cannot store the snapshot")
 
 
+class FlakyStore:
+    """A real store whose writes fail while ``down`` (a server restarting, a full disk)."""
+
+    def __init__(self, store: HistoryStore) -> None:
+        self.store = store
+        self.down = True
+
+    def record(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if self.down:
+            raise OSError("the store is restarting")
+        return self.store.record(*args, **kwargs)
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(self.store, name)
+
+
+async def test_a_snapshot_whose_write_failed_is_stored_at_the_next_poll_even_unchanged(
+    feed_server: FeedServer, store: HistoryStore
+) -> None:
+    """The feed moved while the store was down and then stood still: its snapshot must not
+    be lost because the next polls bring nothing new (they are tried again, in order)."""
+    c = cfg.parse(config_text(feed_server.url))
+    flaky = FlakyStore(store)
+    async with Poller(c, store=flaky, store_after=0) as poller:  # type: ignore[arg-type]
+        feed_server.set(body(10))
+        await poller.poll(c.sources[0])
+        feed_server.set(body(20))
+        await poller.poll(c.sources[0])
+        assert poller.states["nec"].health.store_error is not None
+        assert store.timeline() == []
+        flaky.down = False
+        await poller.poll(c.sources[0])  # the same body: nothing new, but the two go in
+        stored = [store.snapshot(e.id).votes.loc["Kandal", "CPP"] for e in store.timeline()]
+        assert stored == [10, 20]
+        assert poller.states["nec"].health.store_error is None
+        await poller.poll(c.sources[0])
+        assert len(store.timeline()) == 2  # once each
+
+
 ODD_BODY = (
     "\ufeffprovince,party,votes,seats\r\n"
     "កណ្ដាល,CPP,10,11\r\nកណ្ដាល,CNRP,20,11\r\nÉcole,CPP,1,1\r\nÉcole,CNRP,2,1\r\n"
