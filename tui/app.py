@@ -25,7 +25,7 @@ from nightdesk.changelog import FOUND, Change, ChangeLog
 from nightdesk.config import Config
 from nightdesk.polling import Poller, SourceState
 from nightdesk.results import RaceResult
-from tui import launch, left_crop
+from tui import hangup, launch, left_crop
 from tui.alert_desk import AlertDesk
 from tui.baselines import Baselines, Since
 from tui.bubble_screen import BubbleScreen
@@ -209,6 +209,8 @@ class NightdeskApp(App[int]):
 
     async def on_mount(self) -> None:
         await self.push_screen(self.main)
+        if not self.is_headless:
+            hangup.watch(self)  # a terminal gone without SIGHUP must not leave us spinning
         if self.kiosk:
             await self.push_screen(self.kiosk_feed.screen())
         self.poller.subscribe(lambda state: self.post_message(StateArrived(state)))
