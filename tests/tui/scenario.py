@@ -37,9 +37,9 @@ THIRD = feed({"Kandal": (259_586, 363_255, 9_000), "Kep": (9_000, 5_000, 300),
               "Takeo": (200_000, 190_000, 7_450)})  # fmt: skip
 
 
-def config(url: str, simulated: bool = True) -> cfg.Config:
-    return cfg.parse(
-        f"""
+def toml(url: str, simulated: bool = True) -> str:
+    """The scenario's config as text (tests add a table of their own to it)."""
+    return f"""
 [election]
 name = "National Assembly 2013 (test night)"
 timezone = "Asia/Phnom_Penh"
@@ -59,7 +59,10 @@ votes = "votes"
 seats = "seats"
 reporting = "reporting"
 """
-    )
+
+
+def config(url: str, simulated: bool = True) -> cfg.Config:
+    return cfg.parse(toml(url, simulated))
 
 
 def app(

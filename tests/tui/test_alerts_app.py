@@ -28,30 +28,7 @@ FLIP = scenario.feed(
 
 def with_alerts(url: str, table: str) -> cfg.Config:
     """The scenario's config with an ``[alerts]`` table."""
-    return cfg.parse(_toml(url) + "\n[alerts]\n" + table)
-
-
-def _toml(url: str) -> str:
-    return f"""
-[election]
-name = "National Assembly 2013 (test night)"
-timezone = "Asia/Phnom_Penh"
-simulated = true
-
-[[sources]]
-name = "nec"
-url = "{url}/results.csv"
-format = "csv"
-interval = 3600
-timeout = 3
-
-[sources.columns]
-unit = "province"
-party = "party"
-votes = "votes"
-seats = "seats"
-reporting = "reporting"
-"""
+    return cfg.parse(scenario.toml(url) + "\n[alerts]\n" + table)
 
 
 async def poll(app: NightdeskApp, feed_server: FeedServer, body: str) -> None:

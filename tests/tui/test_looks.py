@@ -24,33 +24,9 @@ KHMER_UNITS = ["ភ្នំពេញ", "កណ្ដាល", "Bắc Ninh", "Ñu
 KHMER_PARTIES = ["ប្រជាជន", "Sơn Hà", "Cafe\u0301"]
 
 
-def _scenario_text(url: str) -> str:
-    """The scenario's config as text (scenario.config's), so a table can be added."""
-    return f"""
-[election]
-name = "National Assembly 2013 (test night)"
-timezone = "Asia/Phnom_Penh"
-simulated = true
-
-[[sources]]
-name = "nec"
-url = "{url}/results.csv"
-format = "csv"
-interval = 3600
-timeout = 3
-
-[sources.columns]
-unit = "province"
-party = "party"
-votes = "votes"
-seats = "seats"
-reporting = "reporting"
-"""
-
-
 def with_colours(url: str, colours: str) -> cfg.Config:
     """The scenario's config with a ``[colours]`` table added."""
-    return cfg.parse(_scenario_text(url) + "\n[colours]\n" + colours)
+    return cfg.parse(scenario.toml(url) + "\n[colours]\n" + colours)
 
 
 # -- colours from the config ---------------------------------------------------------------
@@ -66,7 +42,7 @@ def test_colours_are_read_from_the_config_by_party_id_or_name() -> None:
     [('"not a colour!"', "'not a colour!'"), ("3", "3"), ('"#12345"', "'#12345'")],
 )
 def test_a_bad_colour_is_a_config_error_naming_the_key_and_line(value: str, shown: str) -> None:
-    text = _scenario_text("http://127.0.0.1:9") + f'\n[colours]\nCPP = "red"\nCNRP = {value}\n'
+    text = scenario.toml("http://127.0.0.1:9") + f'\n[colours]\nCPP = "red"\nCNRP = {value}\n'
     with pytest.raises(ConfigError) as caught:
         cfg.parse(text)
     error = caught.value
