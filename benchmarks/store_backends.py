@@ -1,6 +1,8 @@
 """The demo's night recorded in each store backend: ``record()`` per poll, ``snapshot()`` of
-the latest from a store just opened (a viewer starting), and of each stored snapshot with a
-warm store (a viewer following), SQLite vs PostgreSQL.
+the latest from a store just opened (a viewer starting), of each stored snapshot with a
+warm store, and of each new snapshot as a second connection follows the writer (a viewer in
+the newsroom: it should cost the same at the night's end as at its start), SQLite vs
+PostgreSQL.
 
 The night is :mod:`nightdesk.demo`'s (25 provinces × 6 parties, every version of the official
 feed, parsed by the csv format as a poll would). PostgreSQL is the server ``--pg URL`` names,
@@ -67,9 +69,14 @@ def _pct(values: list[float], q: float) -> float:
 
 def measure(target: str, polls: list[tuple[Evidence, list[Snapshot]]]) -> dict[str, float]:
     records: list[float] = []
-    with open_store(target) as store:
+    follow: list[float] = []
+    seen: list[int] = []
+    with open_store(target) as store, open_store(target) as viewer:
         for evidence, snaps in polls:
             records.append(_ms(lambda e=evidence, s=snaps: store.record(e, s)))
+            ids = [e.id for e in viewer.timeline(after=max(seen, default=0))]
+            follow += [_ms(lambda i=i: viewer.snapshot(i)) for i in ids]
+            seen = ids or seen
         ids = [e.id for e in store.timeline()]
         warm = [_ms(lambda i=i: store.snapshot(i)) for i in ids]
     cold: list[float] = []
@@ -82,6 +89,8 @@ def measure(target: str, polls: list[tuple[Evidence, list[Snapshot]]]) -> dict[s
         "record_p95": _pct(records, 0.95),
         "record_total": sum(records),
         "snapshot_warm_p50": statistics.median(warm),
+        "follow_first_tenth_p50": statistics.median(follow[: max(1, len(follow) // 10)]),
+        "follow_last_tenth_p50": statistics.median(follow[-max(1, len(follow) // 10) :]),
         "snapshot_latest_cold": statistics.median(cold),
     }
 

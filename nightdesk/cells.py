@@ -481,6 +481,63 @@ def names_of(batches: Sequence[Batch]) -> Names:
     return Names.empty().extend(units, parties)
 
 
+def _latest_cells(
+    batches: Sequence[Batch], width: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(kind, unit, item, value, null) of each numeric cell's last write (``width``: at
+    least the stream's party count and the figure count, so keys cannot collide)."""
+    kind = np.concatenate([b.kind for b in batches])
+    unit = np.concatenate([b.unit for b in batches])
+    item = np.concatenate([b.item for b in batches])
+    value = np.concatenate([b.value for b in batches])
+    null = np.concatenate([b.null for b in batches])
+    last = _last(unit * (2 * width) + item * 2 + (kind != VOTE))
+    return kind[last], unit[last], item[last], value[last], null[last]
+
+
+def _latest_labels(
+    batches: Sequence[Batch],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(label_kind, label_unit, label_item, texts) of each text cell's last write."""
+    lkind = np.concatenate([b.label_kind for b in batches])
+    lunit = np.concatenate([b.label_unit for b in batches])
+    litem = np.concatenate([b.label_item for b in batches]).astype(np.int64)
+    texts = np.empty(len(lkind), dtype=object)
+    texts[:] = [t for b in batches for t in b.labels]
+    last = _last((lunit * _LABEL_ITEMS + litem) * 2 + (lkind != UNIT_LABEL))
+    return lkind[last], lunit[last], litem[last], texts[last]
+
+
+def compact(batches: Sequence[Batch]) -> Batch:
+    """One batch that stands for ``batches``: every name at its code, the latest orders and
+    each cell's last write, so ``rebuild([compact(b), *later])`` equals
+    ``rebuild([*b, *later])``. A reader that keeps it per stream reads only the batches
+    written since (a viewer's cost per commit then follows the change, not the night)."""
+    if len(batches) == 1:
+        return batches[0]
+    names = names_of(batches)
+    kind, unit, item, value, null = _latest_cells(
+        batches, max(len(names.parties), len(UNIT_FIGURES))
+    )
+    lkind, lunit, litem, texts = _latest_labels(batches)
+    return Batch(
+        new_units=[str(u) for u in names.units],
+        new_parties=[str(p) for p in names.parties],
+        unit_order=_latest_order(batches, "unit_order"),
+        party_order=_latest_order(batches, "party_order"),
+        kind=kind,
+        unit=unit,
+        item=item,
+        value=value,
+        null=null,
+        label_kind=lkind,
+        label_unit=lunit,
+        label_item=litem.astype(np.uint8),
+        labels=list(texts),
+        party_columns=min(b.party_columns for b in batches),
+    )
+
+
 def _fill(
     shape: tuple[int, int],
     rows: np.ndarray,
@@ -510,30 +567,14 @@ def rebuild(
     uorder = _latest_order(batches, "unit_order")
     porder = _latest_order(batches, "party_order")
     nu, npar, nf = len(names.units), len(names.parties), len(UNIT_FIGURES)
-
-    kind = np.concatenate([b.kind for b in batches])
-    unit = np.concatenate([b.unit for b in batches])
-    item = np.concatenate([b.item for b in batches])
-    value = np.concatenate([b.value for b in batches])
-    null = np.concatenate([b.null for b in batches])
-    is_vote = kind == VOTE
-    width = max(npar, nf)
-    last = _last(unit * (2 * width) + item * 2 + (~is_vote))
-    kind, unit, item, value, null = kind[last], unit[last], item[last], value[last], null[last]
+    kind, unit, item, value, null = _latest_cells(batches, max(npar, nf))
     is_vote = kind == VOTE
     v, vn, vw = _fill((nu, npar), unit[is_vote], item[is_vote], value[is_vote], null[is_vote])
     f, fn, fw = _fill((nu, nf), unit[~is_vote], item[~is_vote], value[~is_vote], null[~is_vote])
     v, vn, vw = v[np.ix_(uorder, porder)], vn[np.ix_(uorder, porder)], vw[np.ix_(uorder, porder)]
     f, fn, fw = f[uorder], fn[uorder], fw[uorder]
 
-    lkind = np.concatenate([b.label_kind for b in batches])
-    lunit = np.concatenate([b.label_unit for b in batches])
-    litem = np.concatenate([b.label_item for b in batches]).astype(np.int64)
-    texts = np.empty(len(lkind), dtype=object)
-    texts[:] = [t for b in batches for t in b.labels]
-    is_unit = lkind == UNIT_LABEL
-    last = _last((lunit * _LABEL_ITEMS + litem) * 2 + (~is_unit))
-    lkind, lunit, litem, texts = lkind[last], lunit[last], litem[last], texts[last]
+    lkind, lunit, litem, texts = _latest_labels(batches)
     is_unit = lkind == UNIT_LABEL
     ulab = np.full((nu, len(UNIT_LABELS)), None, dtype=object)
     ulw = np.zeros(ulab.shape, dtype=bool)

@@ -119,6 +119,8 @@ class Collector:
         self.log = log or EventLog()
         self._clock = clock or (lambda: datetime.now(UTC))
         self.poller = poller or Poller(config, store=store, store_after=0, clock=self._clock)
+        if self.poller.health_with_write is None:
+            self.poller.health_with_write = lambda state: encode_health(state, self._clock())
         self.stored = 0  # snapshots this run committed (distinct ones only)
         self.health_writes = 0
         self._queue: asyncio.Queue[tuple[SourceState, bool] | None] = asyncio.Queue()
@@ -134,9 +136,10 @@ class Collector:
     def _on_state(self, state: SourceState) -> None:
         """The poller's callback, on the loop: log the event, queue the health record.
 
-        A poll with new results is recorded once its write has finished (the poller
-        publishes that as a state of its own), so the health a viewer reads never runs
-        ahead of the data."""
+        A poll with new results has its health written in the snapshots' transaction
+        (``Poller.health_with_write``): viewers hear of one commit, and the health a
+        viewer reads never runs ahead of the data. A write that failed or stored nothing
+        new is recorded on its own once it has finished."""
         name = state.source.name
         h = state.health
         if state.changed:
@@ -154,6 +157,8 @@ class Collector:
             else:
                 ids = ",".join(str(i) for i in sorted(new.values()))
                 self.log("store", source=name, status="ok", snapshots=len(new), ids=ids or None)
+                if new and self.poller.health_with_write is not None:
+                    return  # its health was written with the snapshots, in one commit
             self._queue.put_nowait((state, False))
             return
         if h.failures:

@@ -213,7 +213,7 @@ class Follower:
         for source in self.config.sources:
             name = source.name
             seen = self._seen.get(name)
-            entries = [e for e in self.store.timeline(name) if seen is None or e.id > seen]
+            entries = self.store.timeline(name, after=seen or 0)
             groups = list(_fetches(entries))
             if seen is None and groups:
                 groups = groups[-1:]  # never restored: the latest fetch, not the whole night

@@ -114,9 +114,13 @@ class Poller:
         clock: Callable[[], datetime] | None = None,
         store: HistoryStore | None = None,
         store_after: float = STORE_AFTER,
+        health_with_write: Callable[[SourceState], str] | None = None,
     ) -> None:
         self.config = config
         self.store = store
+        #: A collector's health record of the source, written in the snapshot's transaction
+        #: (given the source's state as it will be once the write commits).
+        self.health_with_write = health_with_write
         #: A headless poller (no screen to draw first) stores at once: ``store_after=0``.
         self._store_after = store_after
         self._clock = clock or (lambda: datetime.now(UTC))
@@ -242,8 +246,15 @@ class Poller:
         name = state.source.name
         races = [r.race_key for r in state.results]
 
+        health = None
+        if self.health_with_write is not None:
+            current = self.states[name]
+            health = self.health_with_write(
+                replace(current, health=replace(current.health, store_error=None))
+            )
+
         def record() -> dict[str, int]:
-            store.record(evidence, [r.snapshot for r in state.results])
+            store.record(evidence, [r.snapshot for r in state.results], health=health)
             # What is committed now: the new snapshot, or the equal one stored before it.
             latest = {race: store.latest_id(name, race) for race in races}
             return {race: i for race, i in latest.items() if i is not None}

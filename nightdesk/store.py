@@ -209,6 +209,17 @@ class _Latest:
         return self.state.snapshot
 
 
+@dataclass(frozen=True, eq=False)
+class _Chain:
+    """A stream's batches up to ``seq`` folded into one (:func:`cells.compact`): the next
+    rebuild reads only the batches after it. ``meta`` is the row of snapshot ``id``."""
+
+    id: int
+    seq: int
+    batch: cells.Batch
+    meta: tuple[Any, ...]
+
+
 _SNAPSHOT_COLUMNS = (
     "stream",
     "seq",
@@ -274,6 +285,7 @@ class HistoryStore:
         self._lock = threading.RLock()
         self._latest: dict[int, _Latest] = {}
         self._rebuilt: OrderedDict[int, Snapshot] = OrderedDict()
+        self._chains: dict[int, _Chain] = {}  # stream → its batches folded, for the next load
         self._seen = 0
 
     # ------------------------------------------------------------------ opening and closing
@@ -301,6 +313,7 @@ class HistoryStore:
             conn, self._conn = self._conn, None
             self._latest.clear()
             self._rebuilt.clear()
+            self._chains.clear()
             if conn is not None:
                 conn.close()
 
@@ -392,12 +405,17 @@ class HistoryStore:
 
     # ------------------------------------------------------------------ writing
 
-    def record(self, evidence: Evidence, snapshots: Sequence[Snapshot]) -> list[int]:
+    def record(
+        self, evidence: Evidence, snapshots: Sequence[Snapshot], *, health: str | None = None
+    ) -> list[int]:
         """Store the snapshots one fetch produced, with its evidence; returns the new ids.
 
         A snapshot that counted the same as the latest stored one of its (source, race) is
         skipped (decided inside the transaction). The body is stored with the first new
-        snapshot, once per SHA-256.
+        snapshot, once per SHA-256. ``health`` (a collector's record of the source, as
+        :meth:`record_health` takes it) is written in the same transaction when something
+        new is: viewers then hear of the commit once, not once for the data and again for
+        the health that follows it.
         """
         snapshots = list(snapshots)
         for s in snapshots:
@@ -417,6 +435,8 @@ class HistoryStore:
             with self._write("record a snapshot", announce=False) as db:
                 ids, working = self._record(db, evidence, url, body, sha, pieces, snapshots)
                 if ids:  # a repeat commits nothing a viewer needs to hear of
+                    if health is not None:
+                        self._put_health(db, evidence.source, health)
                     self._changed(db)
             self._latest.update(working)  # committed: the next diff starts from these
         return ids
@@ -541,20 +561,28 @@ class HistoryStore:
     # ------------------------------------------------------------------ rebuilding
 
     def _batches(
-        self, db: Any, stream: int, seq: int | None = None
+        self, db: Any, stream: int, seq: int | None = None, after: _Chain | None = None
     ) -> list[tuple[tuple[Any, ...], cells.Batch]]:
         """The stream's snapshot rows (id, seq, fetched_at, published_at, race_name,
-        race_test) and their batches, oldest first, up to ``seq``."""
+        race_test) and their batches, oldest first, up to ``seq``; only those after the
+        chain ``after`` when it is given (and still stored as it was: else KeyError)."""
         sql = (
-            "SELECT s.id, s.seq, s.fetched_at, s.published_at, s.race_name, s.race_test, c.data"
-            " FROM snapshots s LEFT JOIN cells c ON c.snapshot_id = s.id WHERE s.stream = ?"
+            "SELECT s.id, s.seq, s.fetched_at, s.published_at, s.race_name, s.race_test,"
+            " CASE WHEN s.seq > ? THEN c.data END"
+            " FROM snapshots s LEFT JOIN cells c ON c.snapshot_id = s.id"
+            " WHERE s.stream = ? AND s.seq >= ?"
         )
-        args: tuple[Any, ...] = (stream,)
+        args: tuple[Any, ...] = (0, stream, 0) if after is None else (after.seq, stream, after.seq)
         if seq is not None:
             sql += " AND s.seq <= ?"
-            args = (stream, seq)
+            args = (*args, seq)
         out = []
+        anchored = after is None
         for *meta, data in db.execute(sql + " ORDER BY s.seq", args):
+            if after is not None and int(meta[1]) == after.seq:
+                # The chain's own snapshot, still stored as it was (not another store's).
+                anchored = int(meta[0]) == after.id
+                continue
             if data is None:
                 raise StoreError(f"{self.where}: snapshot {meta[0]} has lost its cells")
             try:
@@ -564,6 +592,8 @@ class HistoryStore:
                     f"{self.where}: snapshot {meta[0]} is damaged ({_one_line(exc)})"
                 ) from exc
             out.append((tuple(meta), batch))
+        if not anchored:
+            raise KeyError(after.id if after is not None else None)
         return out
 
     def _row(self, db: Any, id: int) -> tuple[Any, ...]:
@@ -577,12 +607,32 @@ class HistoryStore:
         return tuple(row)
 
     def _load(self, db: Any, id: int) -> _Latest:
+        """Snapshot ``id`` rebuilt exactly. From the stream's chain when it ends at or
+        before ``id`` (a viewer or a second writer following the night reads only the new
+        batches); from the stream's first batch otherwise."""
         stream, seq, source, race = self._row(db, id)
-        rows = self._batches(db, stream, seq)
-        (sid, _, fetched, published, race_name, race_test) = rows[-1][0]
+        chain = self._chains.get(stream)
+        rows: list[tuple[tuple[Any, ...], cells.Batch]] | None = None
+        if chain is not None and chain.seq <= seq:
+            try:
+                rows = self._batches(db, stream, seq, after=chain)
+            except KeyError:
+                self._chains.pop(stream, None)
+                chain = None
+        else:
+            chain = None
+        if rows is None:
+            rows = self._batches(db, stream, seq)
+        batches = [b for _, b in rows]
+        if chain is not None:
+            batches.insert(0, chain.batch)
+        meta = rows[-1][0] if rows else chain.meta if chain is not None else None
+        if meta is None:
+            raise NoSnapshot(f"{self.where}: there is no snapshot {id}")
+        (sid, _, fetched, published, race_name, race_test) = meta
         try:
             state = cells.rebuild(
-                [b for _, b in rows],
+                batches,
                 source=source,
                 fetched_at=datetime.fromisoformat(fetched),
                 published_at=_time(published),
@@ -592,6 +642,9 @@ class HistoryStore:
             raise StoreError(
                 f"{self.where}: snapshot {id} cannot be rebuilt ({_one_line(exc)})"
             ) from exc
+        kept = self._chains.get(stream)
+        if kept is None or seq > kept.seq:  # an older snapshot (the timeline) leaves it be
+            self._chains[stream] = _Chain(int(sid), int(seq), cells.compact(batches), meta)
         return _Latest(int(sid), state)
 
     # ------------------------------------------------------------------ reading
@@ -646,9 +699,15 @@ class HistoryStore:
             ).fetchall()
         return [(r, n) for r, n in rows]
 
-    def timeline(self, source: str | None = None, race: str | None = None) -> list[StoredSnapshot]:
-        """The stored snapshots, oldest first (of one source, and one race, if given)."""
+    def timeline(
+        self, source: str | None = None, race: str | None = None, *, after: int = 0
+    ) -> list[StoredSnapshot]:
+        """The stored snapshots, oldest first (of one source, and one race, if given; with
+        ids above ``after``: what a follower has not seen yet)."""
         where, args = [], []
+        if after:
+            where.append("s.id > ?")
+            args.append(after)
         if source is not None:
             where.append("st.source = ?")
             args.append(source)
@@ -825,14 +884,16 @@ class HistoryStore:
     def record_health(self, source: str, health_json: str) -> None:
         """The collector's view of ``source`` (state, last success, last error … as JSON),
         replacing the previous one, with the time of writing."""
-        written = datetime.now(UTC).isoformat()
         with self._write("record a source's health") as db:
-            db.execute(
-                "INSERT INTO health (source, health_json, written_at) VALUES (?, ?, ?)"
-                " ON CONFLICT (source) DO UPDATE SET health_json = excluded.health_json,"
-                " written_at = excluded.written_at",
-                (source, health_json, written),
-            )
+            self._put_health(db, source, health_json)
+
+    def _put_health(self, db: Any, source: str, health_json: str) -> None:
+        db.execute(
+            "INSERT INTO health (source, health_json, written_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (source) DO UPDATE SET health_json = excluded.health_json,"
+            " written_at = excluded.written_at",
+            (source, health_json, datetime.now(UTC).isoformat()),
+        )
 
     def health(self) -> dict[str, tuple[str, datetime]]:
         """Source → (health JSON, when the collector wrote it), as last recorded."""

@@ -196,6 +196,34 @@ def test_every_snapshot_of_a_night_rebuilds_exactly(night: list[Snapshot]) -> No
             assert_same_batch(again, batches[k + 1])
 
 
+@SETTINGS
+@given(night=nights())
+def test_a_compacted_chain_rebuilds_and_continues_like_its_batches(
+    night: list[Snapshot],
+) -> None:
+    """A reader keeps a stream's batches folded into one and reads only the later ones:
+    every split of the night must rebuild the same snapshot, through the encoding too."""
+    batches = run(night)
+    for cut in range(1, len(batches) + 1):
+        folded = cells.compact(batches[:cut])
+        folded = cells.Batch.decode(folded.encode())
+        assert folded.cells <= sum(b.cells for b in batches[:cut])
+        for k in range(cut - 1, len(night)):
+            assert_same(rebuild([folded, *batches[cut : k + 1]], night[k]), night[k])
+        # Folding a fold with what follows is the same as folding it all.
+        again = cells.compact([folded, *batches[cut:]])
+        assert_same(rebuild([again], night[-1]), night[-1])
+
+
+def test_a_compacted_chain_keeps_one_cell_per_key_however_long_the_night() -> None:
+    """The fold grows with the table, not with the number of snapshots."""
+    night = [one({"A": [i, 2 * i], "B": [1, i]}, ["u", "v"]) for i in range(1, 200)]
+    batches = run(night)
+    folded = cells.compact(batches)
+    assert folded.cells == cells.compact(batches[:2]).cells
+    assert_same(rebuild([folded], night[-1]), night[-1])
+
+
 def assert_same_batch(a: cells.Batch, b: cells.Batch) -> None:
     assert a.new_units == b.new_units and a.new_parties == b.new_parties
     for name in ("unit_order", "party_order"):

@@ -118,10 +118,10 @@ async def test_a_write_in_flight_finishes_before_the_collector_exits(
     writing = asyncio.Event()
     loop = asyncio.get_running_loop()
 
-    def slow_record(evidence, snapshots):  # type: ignore[no-untyped-def]
+    def slow_record(evidence, snapshots, **kw):  # type: ignore[no-untyped-def]
         loop.call_soon_threadsafe(writing.set)
         time.sleep(0.5)
-        return record(evidence, snapshots)
+        return record(evidence, snapshots, **kw)
 
     store.record = slow_record  # type: ignore[method-assign]
     out = io.StringIO()
@@ -169,6 +169,45 @@ async def test_health_is_recorded_after_each_poll_failures_included(
     assert 'error="HTTP 502' in failing[0] and "next_try=" in failing[0]
     # Each failed poll is one line (the poller publishes it twice).
     assert len({line for line in failing}) == len(failing)
+
+
+async def test_new_results_and_their_health_are_one_commit(
+    feed_server: FeedServer, tmp_path: Path
+) -> None:
+    """Viewers wake on every commit: a poll that brings new results commits its snapshots
+    and the source's health together (one change of the marker, one NOTIFY), and the health
+    read beside the snapshot is the poll's own, never an older one."""
+    c = cfg.parse(config_text(feed_server.url, interval=30))  # one poll, then r-style asks
+    store = HistoryStore.open(tmp_path / "night.sqlite")
+    collector = Collector(c, store, log=EventLog(io.StringIO(), stamp=False))
+    feed_server.set(body(10))
+    marker = store.change_marker()
+    run = asyncio.create_task(collector.run())
+    try:
+        for _ in range(200):
+            await asyncio.sleep(0.05)
+            if store.timeline("nec"):
+                break
+        await asyncio.sleep(0.3)  # anything the collector would write after it
+        assert store.change_marker() == marker + 1
+        assert collector.health_writes == 0
+        (entry,) = store.timeline("nec")
+        health, raw = decode_health(store.health()["nec"][0])
+        assert raw["state"] == "ok" and raw["store_error"] is None and raw["polls"] == 1
+        assert health.last_success is not None  # the poll's start; the fetch ended after
+        assert 0 <= (entry.fetched_at - health.last_success).total_seconds() < 5
+        # An unchanged poll writes its health on its own (the viewers' heartbeat).
+        collector.poller.refresh("nec")
+        for _ in range(200):
+            await asyncio.sleep(0.05)
+            if collector.health_writes:
+                break
+        assert store.change_marker() == marker + 2
+        assert len(store.timeline("nec")) == 1
+    finally:
+        collector.stop()
+        await run
+        store.close()
 
 
 def test_collect_without_config_is_a_usage_error(tmp_path: Path) -> None:

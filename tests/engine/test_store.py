@@ -478,3 +478,66 @@ def test_a_closed_store_says_so(path: Path) -> None:
     store.close()
     with pytest.raises(StoreError, match="closed"):
         store.timeline()
+
+
+# ----------------------------------------------------------------------------- following
+
+
+def test_a_reader_following_the_night_reads_only_the_new_batches(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A viewer (another connection) loads each new snapshot from its fold of the stream and
+    the batches since: one batch decoded per commit, however long the night, same result."""
+    decoded = 0
+    decode = cells.Batch.decode
+
+    def counting(data: bytes) -> cells.Batch:
+        nonlocal decoded
+        decoded += 1
+        return decode(data)
+
+    monkeypatch.setattr(cells.Batch, "decode", staticmethod(counting))
+    night = [
+        snap({"A": [10 + i, 20], "B": [5, i]}, ["u", "v"], at=T0 + timedelta(minutes=i))
+        for i in range(30)
+    ]
+    with HistoryStore.open(path) as writer, HistoryStore.open(path) as reader:
+        ids = []
+        for i, s in enumerate(night):
+            (sid,) = writer.record(evidence(f"b{i}".encode(), at=s.fetched_at), [s])
+            ids.append(sid)
+            decoded = 0
+            assert_same(reader.snapshot(sid), s)
+            assert decoded == 1, f"snapshot {i} decoded {decoded} batches"
+        assert [e.id for e in reader.timeline("nec", after=ids[26])] == ids[27:]
+        assert reader.timeline("nec", after=ids[-1]) == []
+        # An older snapshot (the timeline screen) is rebuilt from the start, and exactly.
+        decoded = 0
+        assert_same(reader.snapshot(ids[3]), night[3])
+        assert decoded == 4
+        # Two commits at once: both new batches, and only they.
+        for i in (30, 31):
+            s = snap({"A": [99, i], "B": [1, 2]}, ["u", "v"], at=T0 + timedelta(minutes=i))
+            ids.append(writer.record(evidence(f"b{i}".encode(), at=s.fetched_at), [s])[0])
+        decoded = 0
+        assert reader.snapshot(ids[-1]).votes.loc["v", "A"] == 31
+        assert decoded == 2
+
+
+def test_a_fold_that_no_longer_matches_the_store_is_dropped(path: Path) -> None:
+    """A store replaced under a reader (another database at the same URL): the fold names a
+    snapshot the stream no longer has, so the reader rebuilds from the first batch."""
+    from dataclasses import replace
+
+    night = [snap({"A": [i, 1]}, ["u", "v"], at=T0 + timedelta(minutes=i)) for i in range(4)]
+    with HistoryStore.open(path) as writer, HistoryStore.open(path) as reader:
+        ids = [
+            writer.record(evidence(f"b{i}".encode(), at=s.fetched_at), [s])[0]
+            for i, s in enumerate(night[:3])
+        ]
+        reader.snapshot(ids[-1])
+        (stream,) = reader._chains
+        reader._chains[stream] = replace(reader._chains[stream], id=ids[-1] + 1000)
+        (last,) = writer.record(evidence(b"b3", at=night[3].fetched_at), [night[3]])
+        assert_same(reader.snapshot(last), night[3])
+        assert reader._chains[stream].id == last
