@@ -183,7 +183,7 @@ def _check_store_urls(args: argparse.Namespace) -> None:
     never the URL itself: it may hold a password)."""
     from urllib.parse import urlsplit
 
-    for attr in ("store", "collect_store", "db_store"):
+    for attr in ("store", "collect_store", "db_store", "sub_store"):
         text = getattr(args, attr, None)
         if not isinstance(text, str):
             continue
@@ -254,9 +254,10 @@ def _store_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--store",
         dest="sub_store",
-        type=Path,
-        metavar="PATH",
-        help="the history store (SQLite file)",
+        type=_store_target,
+        metavar="URL",
+        help="the history store: a SQLite file (or sqlite:///PATH) or "
+        "postgresql://[USER@]HOST[:PORT]/DATABASE (a collector's: read only)",
     )
     parser.add_argument(
         "-c",
@@ -473,20 +474,32 @@ def _check_same_election(store: Any, name: str) -> None:
 def _open_stored(args: argparse.Namespace) -> Any:
     """The store a command names (``--store``, or the default one of ``-c CONFIG``)."""
     from nightdesk.store import HistoryStore
+    from nightdesk.stores import is_postgres, open_store, sqlite_path
 
-    path = args.sub_store or args.store
+    target = args.sub_store or args.store
     config = args.sub_config or args.config
-    if path is None and config is None:
-        raise UsageError(f"{args.command}: give --store PATH (or -c CONFIG for its store)")
+    if target is None and config is None:
+        raise UsageError(f"{args.command}: give --store URL (or -c CONFIG for its store)")
+    if target is None:
+        target = HistoryStore.default_path(config)
+    if is_postgres(target):
+        return open_store(target)  # never made here: an unprepared database is refused
+    path = sqlite_path(target)
     if path is None:
-        path = HistoryStore.default_path(config)
-    path = Path(path)
+        raise UsageError(f"{args.command}: not a store nightdesk can read: {target}")
     # Reading must not make a store: opening a missing or empty file would create one.
     if not path.is_file():
         raise UsageError(f"{args.command}: no history store at {path}")
     if path.stat().st_size == 0:
         raise UsageError(f"{args.command}: {path} is empty, not a nightdesk store")
     return HistoryStore.open(path)
+
+
+def _on_server(args: argparse.Namespace) -> bool:
+    """Whether the command's store is a database server's (PostgreSQL)."""
+    from nightdesk.stores import is_postgres
+
+    return is_postgres(args.sub_store or args.store or "")
 
 
 def _stored_config(store: Any) -> Any:
@@ -505,7 +518,8 @@ def _from_store(args: argparse.Namespace) -> int:
         store = _open_stored(args)
     except NightdeskError as exc:
         print(f"nightdesk: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        # A server that does not answer or refuses the login is not a usage error.
+        return EXIT_FAILED if _on_server(args) else EXIT_USAGE
     with store:
         if args.command == "evidence":
             return _evidence(store, args.snapshot, args.output)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from nightdesk.stores import open_store, upgrade
+from tests.conftest import FeedServer
 from tests.engine.test_collect import config_text
 from tui import cli
 
@@ -66,7 +67,16 @@ def test_a_bad_url_is_a_command_line_error(
 
 
 @pytest.mark.parametrize(
-    "command", [[], ["-c", "CONFIG"], ["collect", "-c", "CONFIG"], ["db", "upgrade"]]
+    "command",
+    [
+        [],
+        ["-c", "CONFIG"],
+        ["collect", "-c", "CONFIG"],
+        ["db", "upgrade"],
+        ["export", "--format", "json"],
+        ["evidence", "1"],
+        ["replay"],
+    ],
 )
 def test_a_server_that_does_not_answer_is_one_line_and_exit_1(
     command: list[str], config: Path, capsys: pytest.CaptureFixture[str]
@@ -108,3 +118,38 @@ def test_messages_name_the_database_without_its_password(
     assert SECRET not in err
     code, err = run(capsys, "db", "upgrade", "--store", url)
     assert code == 0 and err == f"nightdesk: {where}: schema 1, up to date\n"
+
+
+async def test_export_and_evidence_read_a_collectors_postgresql(
+    pg_url: str, feed_server: FeedServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The store commands take the newsroom's URL as they take a file: the evidence byte
+    for byte, the export in the design.md shape."""
+    import hashlib
+    import json
+
+    from nightdesk import config as cfg
+    from nightdesk.polling import Poller
+    from tests.engine.test_collect import body
+
+    upgrade(pg_url)
+    text = config_text(feed_server.url)
+    c = cfg.parse(text)
+    with open_store(pg_url) as store:
+        store.remember_settings(text, None)
+        async with Poller(c, store=store) as poller:
+            for cpp in (10, 12):
+                feed_server.set(body(cpp))
+                await poller.poll(c.sources[0])
+        ids = [e.id for e in store.timeline("nec")]
+    assert len(ids) == 2
+    out = tmp_path / "body.csv"
+    code, err = run(capsys, "evidence", "--store", pg_url, str(ids[0]), "-o", str(out))
+    assert code == 0, err
+    assert out.read_text() == body(10)
+    assert cli.main(["export", "--store", pg_url, "--format", "json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    [source] = document["sources"]
+    assert source["evidence"]["body_sha256"] == hashlib.sha256(body(12).encode()).hexdigest()
+    kandal = next(u for u in source["units"] if u["id"] == "Kandal")
+    assert kandal["votes"] == {"CPP": 12, "CNRP": 100}
