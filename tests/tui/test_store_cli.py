@@ -120,11 +120,11 @@ def test_messages_name_the_database_without_its_password(
     assert code == 0 and err == f"nightdesk: {where}: schema 1, up to date\n"
 
 
-async def test_export_and_evidence_read_a_collectors_postgresql(
+async def test_export_evidence_and_replay_read_a_collectors_postgresql(
     pg_url: str, feed_server: FeedServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The store commands take the newsroom's URL as they take a file: the evidence byte
-    for byte, the export in the design.md shape."""
+    for byte, the export in the design.md shape, the replay in order."""
     import hashlib
     import json
 
@@ -153,3 +153,17 @@ async def test_export_and_evidence_read_a_collectors_postgresql(
     assert source["evidence"]["body_sha256"] == hashlib.sha256(body(12).encode()).hexdigest()
     kandal = next(u for u in source["units"] if u["id"] == "Kandal")
     assert kandal["votes"] == {"CPP": 12, "CNRP": 100}
+    # What `nightdesk replay --store URL` plays: the night, in order, from the server.
+    import asyncio
+
+    from nightdesk.replay import Replayer
+
+    seen = []
+    with open_store(pg_url) as store:
+        replayer = Replayer(cfg.parse(store.settings()[0]), store, speed=1e6)
+        replayer.subscribe(seen.append)
+        await replayer.start()
+        await asyncio.wait_for(replayer.finished.wait(), 10)
+        await replayer.stop()
+    played = [s.results[0].snapshot.votes.loc["Kandal", "CPP"] for s in seen if s.changed]
+    assert played == [10, 12]
