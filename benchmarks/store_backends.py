@@ -15,16 +15,14 @@ Run with ``python -m benchmarks.store_backends [--pg URL] [--rounds N]``.
 from __future__ import annotations
 
 import argparse
-import importlib.machinery
-import importlib.util
 import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
+from benchmarks.newsroom import pg_server_module
 from nightdesk import formats
 from nightdesk.demo.night import Night
 from nightdesk.demo.settings import demo_config
@@ -34,7 +32,6 @@ from nightdesk.store import Evidence
 from nightdesk.stores import open_store, upgrade
 
 T0 = datetime(2013, 7, 28, 10, 0, tzinfo=UTC)
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "pg-test-server"
 
 
 def demo_polls() -> list[tuple[Evidence, list[Snapshot]]]:
@@ -95,16 +92,6 @@ def measure(target: str, polls: list[tuple[Evidence, list[Snapshot]]]) -> dict[s
     }
 
 
-def _server() -> object:
-    loader = importlib.machinery.SourceFileLoader("pg_test_server", str(SCRIPT))
-    spec = importlib.util.spec_from_loader("pg_test_server", loader)
-    assert spec is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    loader.exec_module(module)
-    return module
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pg", help="a PostgreSQL URL (default: a throwaway cluster)")
@@ -116,7 +103,7 @@ def main(argv: list[str] | None = None) -> None:
     cluster = None
     url = args.pg
     if url is None:
-        cluster = _server().start(fsync=not args.no_fsync)  # type: ignore[attr-defined]
+        cluster = pg_server_module().start(fsync=not args.no_fsync)
         url = cluster.url
     try:
         rows: dict[str, list[dict[str, float]]] = {"sqlite": [], "postgresql": []}
