@@ -209,6 +209,10 @@ class _Latest:
         return self.state.snapshot
 
 
+class _ChainGone(Exception):
+    """A stream's fold names a snapshot the store no longer holds as it was."""
+
+
 @dataclass(frozen=True, eq=False)
 class _Chain:
     """A stream's batches up to ``seq`` folded into one (:func:`cells.compact`): the next
@@ -565,7 +569,7 @@ class HistoryStore:
     ) -> list[tuple[tuple[Any, ...], cells.Batch]]:
         """The stream's snapshot rows (id, seq, fetched_at, published_at, race_name,
         race_test) and their batches, oldest first, up to ``seq``; only those after the
-        chain ``after`` when it is given (and still stored as it was: else KeyError)."""
+        chain ``after`` when it is given (and still stored as it was: else _ChainGone)."""
         sql = (
             "SELECT s.id, s.seq, s.fetched_at, s.published_at, s.race_name, s.race_test,"
             " CASE WHEN s.seq > ? THEN c.data END"
@@ -593,7 +597,7 @@ class HistoryStore:
                 ) from exc
             out.append((tuple(meta), batch))
         if not anchored:
-            raise KeyError(after.id if after is not None else None)
+            raise _ChainGone
         return out
 
     def _row(self, db: Any, id: int) -> tuple[Any, ...]:
@@ -616,7 +620,7 @@ class HistoryStore:
         if chain is not None and chain.seq <= seq:
             try:
                 rows = self._batches(db, stream, seq, after=chain)
-            except KeyError:
+            except _ChainGone:
                 self._chains.pop(stream, None)
                 chain = None
         else:
