@@ -324,6 +324,30 @@ class Newsroom:
             rows = conn.execute("SELECT id, seq, fetched_at FROM snapshots ORDER BY id").fetchall()
         return [(int(a), int(b), str(c)) for a, b, c in rows]
 
+    def settle(self, quiet: float = 0.5, timeout: float = 20.0) -> float:
+        """Wait until the viewers have finished starting: their CPU over half a second is
+        under ``quiet`` of one core (Linux ``/proc``). Twenty apps started at once keep both
+        cores busy for about a second after they first show the night; a commit then
+        measures the start-up, not the following. Returns the seconds waited."""
+        start = time.monotonic()
+        ticks = os.sysconf("SC_CLK_TCK")
+
+        def used() -> float:
+            total = 0
+            for v in self.viewers:
+                with contextlib.suppress(OSError):
+                    with open(f"/proc/{v.proc.pid}/stat") as f:
+                        fields = f.read().rsplit(")", 1)[1].split()
+                    total += int(fields[11]) + int(fields[12])
+            return total / ticks
+
+        while time.monotonic() - start < timeout:
+            before = used()
+            time.sleep(0.5)
+            if (used() - before) / 0.5 < quiet:
+                break
+        return time.monotonic() - start
+
     def offsets(self) -> list[int]:
         with self._lock:
             return [len(v.out) for v in self.viewers]
@@ -419,6 +443,7 @@ def ready(room: Newsroom, n: int, cpp: int, timeout: float) -> float:
     missing = sum(t is None for t in times)
     if missing:
         raise RuntimeError(f"{missing} of {n} viewers never showed the night")
+    room.settle()
     return time.monotonic() - start
 
 
@@ -437,7 +462,9 @@ def run(url: str, viewers: int, commits: int, interval: float) -> dict[str, floa
                     raise RuntimeError("the collector committed nothing")
                 time.sleep(0.05)
             started = ready(room, viewers, first, timeout=120)
-            print(f"{viewers} viewers up and showing the night: {started:.1f} s", flush=True)
+            print(
+                f"{viewers} viewers up, showing the night and settled: {started:.1f} s", flush=True
+            )
             polls_from = time.monotonic()
             lags: list[float] = []
             each: list[float] = []

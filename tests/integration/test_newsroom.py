@@ -45,7 +45,7 @@ def all_shown(
 @pytest.fixture(scope="module")
 def room(pg_cluster: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Newsroom]:  # noqa: F811
     """The newsroom up: the schema made by `nightdesk db upgrade`, the collector's first
-    snapshot committed, 20 viewers each showing it."""
+    snapshot committed, 20 viewers each showing it and done starting."""
     with Newsroom(
         pg_cluster.url, Path(tmp_path_factory.mktemp("newsroom")), interval=INTERVAL
     ) as r:
@@ -61,6 +61,7 @@ def room(pg_cluster: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
             time.sleep(0.05)
         r.start_viewers(VIEWERS)
         all_shown(r, shown(first), [0] * VIEWERS, timeout=90)  # 20 Textual apps on 2 cores
+        r.settle()  # their start-up done: the commits below measure the following
         r.last = first  # type: ignore[attr-defined]
         yield r
 
