@@ -34,7 +34,7 @@ def padded_copy(body: bytes) -> np.ndarray:
 
 
 def byte_positions(buf: np.ndarray, start: int, byte: int) -> np.ndarray:
-    """Where ``byte`` is in ``buf`` from ``start`` on (its padding, zeros, is not searched):
+    """Where ``byte`` (not zero) is in ``buf`` from ``start`` on:
     a block at a time (no whole-size temporary: the heap the process keeps stays small).
     The flags of a block are read eight at a time, as words: few hold any, and those
     mostly one, found by counting the bits below it."""
@@ -43,6 +43,8 @@ def byte_positions(buf: np.ndarray, start: int, byte: int) -> np.ndarray:
     found = [
         _block_positions(buf, at, min(at + BLOCK, end), byte) for at in range(aligned, end, BLOCK)
     ]
+    if end < len(buf):  # (the last bytes, short of a word: an unpadded buffer's)
+        found.append(np.flatnonzero(buf[max(end, start) :] == byte) + max(end, start))
     at = np.concatenate(found) if found else np.zeros(0, dtype=np.intp)
     return at[np.searchsorted(at, start) :]
 

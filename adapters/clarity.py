@@ -174,7 +174,8 @@ def snapshots(doc: Document, ctx: ParseContext) -> list[Snapshot]:
     """The chosen contests' Snapshots from a document read by :func:`read_document`."""
     chosen = [c for c in doc.contests if c.selected]
     numbers = vote_numbers(doc)  # converted once (the careful reader leaves texts)
-    segments = Segments.of(chosen)  # taken apart once for the cubes, sums and checks
+    # Taken apart once for the cubes, sums and checks (the fast reader made them so).
+    segments = doc.segments if doc.segments is not None else Segments.of(chosen)
     cubes = all_cubes(doc, chosen, numbers, segments)
     # Checked once for the whole document; per contest only when they may fail.
     large = bool(numbers.sum(dtype=np.float64) > MAX_COUNT)

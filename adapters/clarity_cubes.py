@@ -14,12 +14,11 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass
-from itertools import chain
 
 import numpy as np
 import pandas as pd
 
-from adapters.clarity_document import Contest, Document, UnitColumn, VoteColumn
+from adapters.clarity_document import Contest, Document, Segments, UnitColumn, VoteColumn
 from nightdesk.errors import FeedError
 
 #: More digits than any count can have (int64 holds 18): refused before conversion.
@@ -36,36 +35,6 @@ class Cube:
     votes: np.ndarray  # int64 [vote type, choice, unit]
     given: np.ndarray  # bool, same shape
     units: list[str]
-
-
-@dataclass(frozen=True)
-class Segments:
-    """The contests' segments (a choice's ``<VoteType>``), one after another, as columns:
-    taken apart once per document for the cubes, the sums and the disagreements."""
-
-    #: Segments per contest.
-    counts: list[int]
-    choice: np.ndarray  # int64: the choice's index in its contest
-    vote_type: np.ndarray  # int64: the vote type's index in its contest
-    #: The ``votes`` attribute as written (None where absent).
-    stated: list[str | None]
-    starts: np.ndarray  # int64: index of the segment's first cell
-
-    @classmethod
-    def of(cls, contests: list[Contest]) -> Segments:
-        counts = [len(c.segments) for c in contests]
-        segments = list(chain.from_iterable(c.segments for c in contests))
-        if not segments:
-            empty = np.zeros(0, dtype=np.int64)
-            return cls(counts, empty, empty, [], empty)
-        choice, vote_type, stated, starts = zip(*segments, strict=True)
-        return cls(
-            counts,
-            np.array(choice, dtype=np.int64),
-            np.array(vote_type, dtype=np.int64),
-            list(stated),
-            np.array(starts, dtype=np.int64),
-        )
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import TYPE_CHECKING, overload
 
 import numpy as np
@@ -30,6 +31,86 @@ class Choice:
     total_votes: str | None
 
 
+#: A choice's ``<VoteType>``: (choice index, vote type index, its votes attribute, index
+#: of its first cell).
+Segment = tuple[int, int, str | None, int]
+
+
+@dataclass(frozen=True)
+class Segments:
+    """The chosen contests' segments (a choice's ``<VoteType>``), one after another, as
+    columns: what the cubes, the sums and the disagreements read."""
+
+    #: Segments per contest.
+    counts: list[int]
+    choice: np.ndarray  # int64: the choice's index in its contest
+    vote_type: np.ndarray  # int64: the vote type's index in its contest
+    #: The ``votes`` attribute as written (None where absent).
+    stated: list[str | None]
+    starts: np.ndarray  # int64: index of the segment's first cell
+
+    @classmethod
+    def of(cls, contests: list[Contest]) -> Segments:
+        """The contests' own segments, taken apart (once per document)."""
+        counts = [len(c.segments) for c in contests]
+        segments = list(chain.from_iterable(c.segments for c in contests))
+        if not segments:
+            empty = np.zeros(0, dtype=np.int64)
+            return cls(counts, empty, empty, [], empty)
+        choice, vote_type, stated, starts = zip(*segments, strict=True)
+        return cls(
+            counts,
+            np.array(choice, dtype=np.int64),
+            np.array(vote_type, dtype=np.int64),
+            list(stated),
+            np.array(starts, dtype=np.int64),
+        )
+
+
+class SegmentRows(Sequence[Segment]):
+    """One contest's segments as rows ``[start, end)`` of the document's columns: the fast
+    reader makes the columns, not a tuple per segment (equal to the list of the tuples)."""
+
+    def __init__(self, columns: Segments, start: int, end: int) -> None:
+        self.columns, self.start, self.end = columns, start, end
+
+    def __len__(self) -> int:
+        return self.end - self.start
+
+    def _row(self, index: int) -> Segment:
+        i, columns = self.start + index, self.columns
+        return (
+            int(columns.choice[i]),
+            int(columns.vote_type[i]),
+            columns.stated[i],
+            int(columns.starts[i]),
+        )
+
+    @overload
+    def __getitem__(self, index: int) -> Segment: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Segment]: ...
+    def __getitem__(self, index: int | slice) -> Segment | list[Segment]:
+        if isinstance(index, slice):
+            return [self._row(i) for i in range(*index.indices(len(self)))]
+        if not -len(self) <= index < len(self):
+            raise IndexError(index)
+        return self._row(index % len(self))
+
+    def __iter__(self) -> Iterator[Segment]:
+        return (self._row(i) for i in range(len(self)))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, str | bytes):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"SegmentRows({list(self)!r})"
+
+
 @dataclass
 class Contest:
     """A contest's attributes and where its vote cells lie in the document-wide lists."""
@@ -43,8 +124,9 @@ class Contest:
     #: Vote type names, first seen first.
     vote_types: list[str] = field(default_factory=list)
     #: One per choice's <VoteType>: (choice index, vote type index, its votes attribute,
-    #: index of its first cell in :attr:`Document.unit_names`).
-    segments: list[tuple[int, int, str | None, int]] = field(default_factory=list)
+    #: index of its first cell in :attr:`Document.unit_names`). The fast reader's are
+    #: rows of :attr:`Document.segments` (:class:`SegmentRows`).
+    segments: list[Segment] | SegmentRows = field(default_factory=list)
     #: Cells [cells_start, cells_end) in the document-wide lists.
     cells_start: int = 0
     cells_end: int = 0
@@ -133,3 +215,7 @@ class Document:
     turnout_reporting: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
     unit_names: list[str] | UnitColumn = field(default_factory=list)
     vote_texts: list[str] | VoteColumn = field(default_factory=list)
+    #: The selected contests' segments as columns, where the reader made them so (the
+    #: fast reader); else None, and they are taken from the contests (:meth:`Segments.of`).
+    #: (Not compared: they are the contests' segments, which are.)
+    segments: Segments | None = field(default=None, compare=False)

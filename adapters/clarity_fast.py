@@ -45,7 +45,16 @@ import numpy as np
 import pandas as pd
 
 from adapters.buffer_words import byte_positions, padded_copy, quote_mask, same_bytes_at
-from adapters.clarity_document import ROOT, Choice, Contest, Document, UnitColumn, VoteColumn
+from adapters.clarity_document import (
+    ROOT,
+    Choice,
+    Contest,
+    Document,
+    SegmentRows,
+    Segments,
+    UnitColumn,
+    VoteColumn,
+)
 from adapters.spans import (
     ASCII_ZEROS,
     PAD,
@@ -121,10 +130,27 @@ _INT64_MAX = int(np.iinfo(np.int64).max)
 
 def read_fast(body: bytes, wanted: Callable[[str, str], bool]) -> Document:
     """The document as :func:`adapters.clarity_xml.read_document` reads it; raises
-    :class:`Decline` where the layout is not the one it vouches for."""
+    :class:`Decline` where the layout is not the one it vouches for.
+
+    The body's own bytes are read where they can be: a padded copy costs a copy and, on
+    a poller's heap, mostly fresh pages (a fault each: 2,000 on a 4 MB file, 4 ms of the
+    ~45 a parse took). Only a document whose last tags are read past its end (a long
+    value in the last 240 bytes) is read again from a padded copy, with the same result.
+    """
     root = _start_of_root(body)
-    buf = padded_copy(body)
-    reader = _Reader(body, buf, _Tags.find(buf, root + PAD))
+    try:
+        return _read(body, np.frombuffer(body, dtype=np.uint8), 0, root, wanted)
+    except IndexError:  # a read ran past the end: where the padding reads zeros
+        return _read(body, padded_copy(body), PAD, root, wanted)
+
+
+def _read(
+    body: bytes, buf: np.ndarray, origin: int, root: int, wanted: Callable[[str, str], bool]
+) -> Document:
+    """Read ``buf``: the body's bytes from ``origin`` on (:data:`PAD` zeros before and
+    after them, or none: every offset read is then within the body or raises
+    IndexError, never wraps, as all are past the root's start)."""
+    reader = _Reader(body, buf, origin, _Tags.find(buf, root + origin))
     doc = Document()
     reader.top_level(doc)
     reader.contests(doc, wanted)
@@ -181,9 +207,14 @@ class _Tags:
                 for known, known_kind in _KINDS.items():
                     if known.startswith(name):
                         rest = known[len(name) :]
-                        same = _AFTER_NAME[buf[start + len(rest)]]
+                        # (Past the end of an unpadded buffer: not this name, as the
+                        # padding's zeros are not; the root's end can be read so.)
+                        inside = np.flatnonzero(start + len(rest) < len(buf))
+                        same = np.zeros(len(rows), dtype=bool)
+                        same[inside] = _AFTER_NAME[buf[start[inside] + len(rest)]]
                         if rest:
-                            same &= same_bytes_at(buf, start, rest)
+                            hits = np.flatnonzero(same)
+                            same[hits] = same_bytes_at(buf, start[hits], rest)
                         kind[rows[same]] = known_kind
                 kinds[code] = -1  # (set row by row)
         named = kinds[codes]
@@ -217,8 +248,10 @@ def _depth(opens: np.ndarray, closes: np.ndarray, empty: np.ndarray | None = Non
 class _Reader:
     """One document's tags, read: the top level, then the contests."""
 
-    def __init__(self, body: bytes, buf: np.ndarray, tags: _Tags) -> None:
+    def __init__(self, body: bytes, buf: np.ndarray, origin: int, tags: _Tags) -> None:
         self.body, self.buf, self.tags = body, buf, tags
+        #: Where the body's first byte is in ``buf`` (0, or PAD in a padded copy).
+        self.origin = origin
         kind, closing = tags.kind, tags.closing
         # The units (vote cells, entries) are most tags and change no container's depth:
         # depths are followed over the other tags, and each unit takes the state before
@@ -250,7 +283,7 @@ class _Reader:
 
     def attrs(self, row: int) -> tuple[dict[str, str], bool]:
         """A start tag's attributes one by one (as the parser reports them); empty or not."""
-        tag = _TAG[int(self.tags.kind[row])].match(self.body, int(self.tags.at[row]) - PAD)
+        tag = _TAG[int(self.tags.kind[row])].match(self.body, int(self.tags.at[row]) - self.origin)
         if tag is None:
             raise Decline
         return _attrs(tag[1]), bool(tag[2])
@@ -321,13 +354,13 @@ class _Reader:
     def _text_element(self, row: int, doc: Document) -> None:
         """``<Timestamp>text</Timestamp>`` and the like: plain text between two tags."""
         body, tags = self.body, self.tags
-        at = int(tags.at[row]) - PAD
+        at = int(tags.at[row]) - self.origin
         end = body.find(b">", at) + 1
         name = body[at + 1 : end - 1]
         # (Well-formed: a closing tag right after a start tag is its own.)
         if name not in _KINDS or row + 1 >= len(tags.at) or not tags.closing[row + 1]:
             raise Decline  # attributes, elements inside or an empty one: the careful way
-        raw = body[end : int(tags.at[row + 1]) - PAD]
+        raw = body[end : int(tags.at[row + 1]) - self.origin]
         # The parser's line ends: CR LF and a lone CR are LF (before references expand).
         raw = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         doc.texts.setdefault(name.decode(), _text(raw).strip())
@@ -412,7 +445,7 @@ class _Reader:
         first_choice = choice_index[self.contest_open] + 1
         rows = vote_type_open[segment]
         owner = contest_of[rows]
-        segments = _segments(
+        segments, columns = _segments(
             vote_types,
             segment,
             owner,
@@ -427,9 +460,13 @@ class _Reader:
         starts = np.searchsorted(cells_at, at[other[self.contest_open]]).tolist()
         ends = np.searchsorted(cells_at, at[other[self.contest_close]]).tolist()
         made = choices.made
+        counts = columns.counts
+        none: tuple[list[str], int, int] = ([], 0, 0)
         # (Each contest made once with all its fields: ~1 µs a contest less than defaults.)
         for i, (key, text, pick) in enumerate(zip(keys, texts, picks, strict=True)):
-            types, segs = segments.get(i, ([], [])) if pick else ([], [])
+            types, first, end = segments.get(i, none) if pick else none
+            if pick:
+                counts.append(end - first)
             doc.contests.append(
                 Contest(
                     key,
@@ -437,13 +474,14 @@ class _Reader:
                     pick,
                     None,
                     made[bounds[i] : bounds[i + 1]] if pick else [],
-                    types,
-                    segs,
+                    types if pick else [],
+                    SegmentRows(columns, first, end) if end > first else [],
                     starts[i],
                     ends[i],
                     reporting.get(i, {}) if pick else {},
                 )
             )
+        doc.segments = columns
 
     def _contest_tags(self) -> tuple[list[str], list[str]]:
         """Each contest's key and text."""
@@ -492,8 +530,8 @@ class _Reader:
         at = self.tags.at
         # A contest's entries: from its first one's "<" to the tag after its last one. Long
         # lists, byte for byte one seen already, are that one's (short ones: read each).
-        starts = at[rows[heads]] - PAD
-        ends = at[rows[heads + sizes - 1] + 1] - PAD
+        starts = at[rows[heads]] - self.origin
+        ends = at[rows[heads + sizes - 1] + 1] - self.origin
         like = np.arange(len(heads))
         seen: dict[tuple[int, bytes], list[tuple[int, bytes]]] = {}
         body = self.body
@@ -519,8 +557,9 @@ class _Reader:
         # One code per distinct entry (its three values' bytes), each decoded once.
         entry, first = _codes([word for words in found.words for word in words])
         values = [_texts(self.buf, start[first], end[first]) for start, end in found.spans]
+        origin = self.origin
         for (start, end), (texts, parsed) in zip(found.spans, values, strict=True):
-            if parsed and _respelled(self.body, start[first], end[first], texts):
+            if parsed and _respelled(body, start[first] - origin, end[first] - origin, texts):
                 raise Decline  # two spellings of one value ("A&amp;B", "A&#38;B")
         (name_texts, _), (taking_texts, _), (reported_texts, _) = values
         entries = list(zip(name_texts, zip(reported_texts, taking_texts, strict=True), strict=True))
@@ -695,11 +734,13 @@ def _segments(
     contest_of: np.ndarray,
     choice: np.ndarray,
     first_cell: np.ndarray,
-) -> dict[int, tuple[list[str], list[tuple[int, int, str | None, int]]]]:
-    """Per chosen contest: its vote type names (first seen first) and its segments
-    (choice, vote type, stated votes, first cell), for the vote types ``picked``."""
+) -> tuple[dict[int, tuple[list[str], int, int]], Segments]:
+    """The segments (choice, vote type, stated votes, first cell) of the vote types
+    ``picked`` as columns; and per chosen contest with any, its vote type names (first
+    seen first) and its rows [start, end) of the columns."""
     if not len(picked):
-        return {}
+        empty = np.zeros(0, dtype=np.int64)
+        return {}, Segments([], empty, empty, [], empty)
     chosen = itemgetter(*picked.tolist())
     names, stated = chosen(vote_types.names), chosen(vote_types.stated)
     if len(picked) == 1:
@@ -712,14 +753,21 @@ def _segments(
     heads = np.flatnonzero(np.r_[True, contest_of[1:] != contest_of[:-1]])
     local = pairs - np.repeat(pairs[heads], np.diff(np.r_[heads, len(pairs)]))
     type_names = list(map(distinct.tolist().__getitem__, (keys % len(distinct)).tolist()))
-    rows = list(zip(choice.tolist(), local.tolist(), stated, first_cell.tolist(), strict=True))
     bounds = [*heads.tolist(), len(pairs)]
     firsts = [*pairs[heads].tolist(), len(keys)]
     owners = contest_of[heads].tolist()
-    return {
-        owners[k]: (type_names[firsts[k] : firsts[k + 1]], rows[a:b])
-        for k, (a, b) in enumerate(pairwise(bounds))
+    columns = Segments(
+        [],  # (the counts per chosen contest: the caller's, it knows those without any)
+        choice.astype(np.int64),
+        local.astype(np.int64, copy=False),
+        list(stated),
+        first_cell.astype(np.int64, copy=False),
+    )
+    per_contest = {
+        owners[k]: (type_names[firsts[k] : firsts[k + 1]], bounds[k], bounds[k + 1])
+        for k in range(len(owners))
     }
+    return per_contest, columns
 
 
 def _word(text: bytes) -> np.uint64:
@@ -917,11 +965,9 @@ def _codes(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _respelled(body: bytes, start: np.ndarray, end: np.ndarray, texts: list[str]) -> bool:
-    """Whether two different spellings (``body`` bytes between the padded offsets) give
-    one text."""
+    """Whether two different spellings (``body[start:end]``) give one text."""
     spelled = {
-        body[a - PAD : b - PAD]: text
-        for a, b, text in zip(start.tolist(), end.tolist(), texts, strict=True)
+        body[a:b]: text for a, b, text in zip(start.tolist(), end.tolist(), texts, strict=True)
     }
     return len(set(spelled.values())) < len(spelled)
 

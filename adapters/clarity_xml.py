@@ -20,10 +20,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from xml.parsers.expat import ExpatError
 
 from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden
 from defusedxml import ExternalReferenceForbidden as ExternalForbidden
-from defusedxml.ElementTree import DefusedXMLParser, ParseError
+from defusedxml.ElementTree import DefusedXMLParser
 
 from adapters.clarity_document import ROOT, Choice, Contest, Document
 from adapters.clarity_fast import read_fast
@@ -101,13 +102,13 @@ def _parse(body: bytes, configure: Callable[[Any], None]) -> None:
     expat.StartDoctypeDeclHandler = lambda name, *rest: _doctype(name, rest, refuse_doctype)
     configure(expat)
     try:
-        parser.feed(body)
-        parser.close()
-    except ParseError as exc:
-        line, column = exc.position
+        # The whole body as the final piece: feed() then close() give expat two pieces,
+        # measured ~1 ms slower on a 4 MB file (of ~25).
+        expat.Parse(body, True)
+    except ExpatError as exc:
         reason = str(exc).split(":")[0]
         raise FeedError(
-            f"the feed is not valid XML: {reason} (line {line}, column {column + 1}); "
+            f"the feed is not valid XML: {reason} (line {exc.lineno}, column {exc.offset + 1}); "
             "expected a Clarity detail.xml"
         ) from None
     except EntitiesForbidden as exc:

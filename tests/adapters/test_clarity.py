@@ -26,6 +26,7 @@ from nightdesk.errors import FeedError
 from nightdesk.formats import Format, ParseContext, load
 from nightdesk.formats import parse as run_format
 from nightdesk.model import Snapshot
+from tests.adapters.test_clarity_speed_paths import columns_agree
 from tests.conftest import shared_path
 
 FETCHED = datetime(2018, 5, 23, 1, 0, tzinfo=UTC)
@@ -270,6 +271,8 @@ ODD_BUT_VALID = b"""<?xml version="1.0" encoding="UTF-8"?>
 
 def documents_agree(body: bytes, wanted: Any) -> None:
     fast, careful = read_document(body, wanted), read_document(body, wanted, fast=False)
+    assert fast.segments is not None and careful.segments is None
+    columns_agree(fast)
     fast.unit_names = [n.decode() if isinstance(n, bytes) else n for n in fast.unit_names]
     fast.vote_texts = [v.decode() if isinstance(v, bytes) else v for v in fast.vote_texts]
     for contest in careful.contests:

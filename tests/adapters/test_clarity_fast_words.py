@@ -41,6 +41,12 @@ def test_positions_are_every_byte_found(
         expected = np.flatnonzero(buf == 60)
         found = words_module.byte_positions(buf, start, 60)
         assert found.tolist() == expected[expected >= start].tolist()
+        # The body's own bytes, unpadded: any length, hits in its last, partial word.
+        raw = np.frombuffer(data, dtype=np.uint8)
+        start = int(rng.integers(0, size + 1))
+        expected = np.flatnonzero(raw == 60)
+        found = words_module.byte_positions(raw, start, 60)
+        assert found.tolist() == expected[expected >= start].tolist()
 
 
 @pytest.mark.parametrize("size", range(1, 33))
@@ -136,3 +142,46 @@ def test_units_take_the_state_of_the_next_other_tag() -> None:
     doc = fast_module.read_fast(data, lambda key, text: True)
     assert list(doc.unit_names) == ["A", "P"] and doc.vote_texts.numbers.tolist() == [1, 3]
     assert not declines(data, lambda key, text: key == "2")
+
+
+def _count_padded_copies(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    made: list[int] = []
+    real = fast_module.padded_copy
+
+    def counted(data: bytes) -> np.ndarray:
+        made.append(len(data))
+        return real(data)
+
+    monkeypatch.setattr(fast_module, "padded_copy", counted)
+    return made
+
+
+def test_the_body_is_read_in_place(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No padded copy where every read stays inside the body; the root's end, read past
+    by the name check of longer names (ElectionVoterTurnout), is no reason for one."""
+    made = _count_padded_copies(monkeypatch)
+    assert not same(body())
+    assert made == []
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "A precinct with a name longer than thirty-two bytes",
+        "Ünïcödé precinct whose name runs past four words &amp; more",
+    ],
+)
+def test_a_long_value_at_the_end_is_read_from_a_padded_copy(
+    monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """The last cell's long name: its window is read past the body's end, so the body is
+    read again from a padded copy, with the careful reader's result."""
+    made = _count_padded_copies(monkeypatch)
+    # No closing tags after the last cell but the root's: as near the end as it can be.
+    data = (
+        '<?xml version="1.0"?><ElectionResult><Contest key="1" text="G"><Choice key="1" '
+        f'text="A" totalVotes="1"><VoteType name="Day" votes="1"><Precinct name="{name}" '
+        'votes="1"/></VoteType></Choice></Contest></ElectionResult>'
+    ).encode()
+    assert not same(data)  # (read twice there: with the careful reader, and alone)
+    assert made == [len(data)] * 2

@@ -14,7 +14,7 @@ import pytest
 
 import adapters.clarity_fast as fast_module
 from adapters.clarity_cubes import contest_cubes
-from adapters.clarity_document import Document, UnitColumn, VoteColumn
+from adapters.clarity_document import Document, Segments, UnitColumn, VoteColumn
 from adapters.clarity_fast import read_fast
 from adapters.clarity_xml import check_document, read_careful, read_document
 from adapters.spans import Decline
@@ -50,8 +50,20 @@ def contest(
     )
 
 
+def columns_agree(doc: Document) -> None:
+    """The fast reader's segment columns are the chosen contests' segments taken apart."""
+    if doc.segments is None:
+        return
+    made, columns = Segments.of([c for c in doc.contests if c.selected]), doc.segments
+    assert columns.counts == made.counts and columns.stated == made.stated
+    for name in ("choice", "vote_type", "starts"):
+        assert getattr(columns, name).dtype == np.int64
+        assert getattr(columns, name).tolist() == getattr(made, name).tolist()
+
+
 def plain(doc: Document) -> Document:
     """The document with its cell columns as lists and no line numbers (as compared)."""
+    columns_agree(doc)
     doc.unit_names = list(doc.unit_names)
     doc.vote_texts = list(doc.vote_texts)
     for c in doc.contests:
