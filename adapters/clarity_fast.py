@@ -44,7 +44,13 @@ from operator import itemgetter
 import numpy as np
 import pandas as pd
 
-from adapters.buffer_words import byte_positions, padded_copy, quote_mask, same_bytes_at
+from adapters.buffer_words import (
+    _lowest_byte,
+    byte_positions,
+    padded_copy,
+    quote_mask,
+    same_bytes_at,
+)
 from adapters.clarity_document import (
     ROOT,
     Choice,
@@ -105,7 +111,7 @@ _KINDS = {
 #: What may follow a tag's name: whitespace, "/" or ">".
 _AFTER_NAME = np.zeros(256, dtype=bool)
 _AFTER_NAME[list(b" \t\r\n/>")] = True
-_LT, _SLASH, _BANG, _QUESTION = 60, 47, 33, 63
+_LT, _GT, _SLASH, _BANG, _QUESTION = 60, 62, 47, 33, 63
 _LOW_BYTES = np.array([(1 << (8 * k)) - 1 for k in range(9)], dtype=np.uint64)
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 
@@ -191,44 +197,54 @@ class _Tags:
         first = word.view(np.uint8)[::8]  # (the byte after each "<": a view, no copy)
         if ((first == _BANG) | (first == _QUESTION)).any():
             raise Decline  # a comment, CDATA section or instruction: markup to misread
-        # Most tags are a county's vote cell: those at once, the others by their words.
+        closing = first == _SLASH
+        # Most tags are a county's vote cell: those at once, the others by their names.
         kind = np.full(len(at), _COUNTY, dtype=np.int8)
         others = np.flatnonzero((word & _LOW_BYTES[7]) != _word(b"County "))
-        kind[others] = _OTHER
-        codes, uniques = pd.factorize(word[others])
-        kinds = np.zeros(len(uniques), dtype=np.int8)
-        for code, value in enumerate(uniques.tolist()):
-            raw = int(value).to_bytes(8, "little")
-            kinds[code], longer = _kind(raw)
-            if longer:  # a name longer than the word: read on
-                rows = others[codes == code]
-                name = raw[1:] if raw[:1] == b"/" else raw
-                start = at[rows] + 9
-                for known, known_kind in _KINDS.items():
-                    if known.startswith(name):
-                        rest = known[len(name) :]
-                        # (Past the end of an unpadded buffer: not this name, as the
-                        # padding's zeros are not; the root's end can be read so.)
-                        inside = np.flatnonzero(start + len(rest) < len(buf))
-                        same = np.zeros(len(rows), dtype=bool)
-                        same[inside] = _AFTER_NAME[buf[start[inside] + len(rest)]]
-                        if rest:
-                            hits = np.flatnonzero(same)
-                            same[hits] = same_bytes_at(buf, start[hits], rest)
-                        kind[rows[same]] = known_kind
-                kinds[code] = -1  # (set row by row)
-        named = kinds[codes]
-        kind[others] = np.where(named >= 0, named, kind[others])
-        return cls(at, word, (first == _SLASH), kind)
+        kind[others] = _name_kinds(buf, at[others] + 1 + closing[others])
+        return cls(at, word, closing, kind)
 
 
-def _kind(raw: bytes) -> tuple[int, bool]:
-    """A tag's kind from the bytes after its ``<``; and whether they end before its name."""
-    name = raw[1:] if raw[:1] == b"/" else raw
-    end = next((i for i, b in enumerate(name) if _AFTER_NAME[b]), -1)
-    if end >= 0:
-        return _KINDS.get(name[:end], _OTHER), False
-    return _OTHER, any(known.startswith(name) for known in _KINDS)
+#: The bytes read for a tag's name: more than the longest name in _KINDS.
+_NAME_BYTES = 24
+
+
+def _name_kinds(buf: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """The kind of each tag whose name starts at ``start``: its first bytes read for all
+    at once (three words), cut where the name ends, and each distinct name looked up
+    once. A name ends at whitespace, ``/`` or ``>``: in a checked document no other byte
+    below 33 follows one (nor the padding's zeros, past the root's end)."""
+    kinds = np.full(len(start), _OTHER, dtype=np.int8)
+    inside = np.flatnonzero(start <= len(buf) - _NAME_BYTES)
+    words = words_from(buf, start[inside], _NAME_BYTES // 8)
+    window = words.view(np.uint8)
+    ends = (window <= 32) | (window == _SLASH) | (window == _GT)  # a name's end: 1, else 0
+    flags = ends.view(np.uint64)  # (one flag byte per byte of the words)
+    end = np.full(len(inside), _NAME_BYTES, dtype=np.int64)  # no end within reach
+    for k in range(_NAME_BYTES // 8 - 1, -1, -1):  # the first word with one decides
+        column = flags[:, k]
+        found = column != 0
+        end[found] = 8 * k + _lowest_byte(column[found]).astype(np.int64)
+    # The name's bytes only; a name longer than the words read is no known one.
+    end[end == _NAME_BYTES] = 0
+    for k in range(_NAME_BYTES // 8):
+        words[:, k] &= _LOW_BYTES[np.clip(end - 8 * k, 0, 8)]
+    codes, firsts = _codes([words[:, k] for k in range(_NAME_BYTES // 8)])
+    named = np.array(
+        [_KINDS.get(window[i, : end[i]].tobytes(), _OTHER) for i in firsts.tolist()],
+        dtype=np.int8,
+    )
+    kinds[inside] = named[codes]
+    # (Within a name's reach of an unpadded buffer's end: the root's end, mostly.)
+    for i in np.flatnonzero(start > len(buf) - _NAME_BYTES).tolist():
+        kinds[i] = _kind(buf[start[i] : start[i] + _NAME_BYTES].tobytes())
+    return kinds
+
+
+def _kind(raw: bytes) -> int:
+    """A tag's kind from its name's first bytes (and what follows them)."""
+    end = next((i for i, b in enumerate(raw) if _AFTER_NAME[b]), -1)
+    return _KINDS.get(raw[:end], _OTHER) if end >= 0 else _OTHER
 
 
 def _depth(opens: np.ndarray, closes: np.ndarray, empty: np.ndarray | None = None) -> np.ndarray:
