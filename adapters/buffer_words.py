@@ -58,7 +58,7 @@ def _block_positions(buf: np.ndarray, start: int, end: int, byte: int) -> np.nda
     words = flags[hits]
     counts = np.bitwise_count(words)
     base = hits * 8 + start
-    first = base + _lowest_byte(words)
+    first = base + lowest_byte(words)
     if (counts == 1).all():
         return first
     # Words with more than one: the rest by rounds, each in its place (still in order).
@@ -72,13 +72,13 @@ def _block_positions(buf: np.ndarray, start: int, end: int, byte: int) -> np.nda
         if not len(more):
             break
         words &= words - _ONE  # (the lowest flag cleared)
-        out[into[more] + k] = base[more] + _lowest_byte(words)
+        out[into[more] + k] = base[more] + lowest_byte(words)
         left = counts[more] > k + 1
         more, words = more[left], words[left]
     return out
 
 
-def _lowest_byte(words: np.ndarray) -> np.ndarray:
+def lowest_byte(words: np.ndarray) -> np.ndarray:
     """The byte of each word's lowest set bit (each word has one)."""
     below = (words & (~words + _ONE)) - _ONE
     count = np.bitwise_count(below)

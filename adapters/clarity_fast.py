@@ -45,8 +45,8 @@ import numpy as np
 import pandas as pd
 
 from adapters.buffer_words import (
-    _lowest_byte,
     byte_positions,
+    lowest_byte,
     padded_copy,
     quote_mask,
     same_bytes_at,
@@ -224,7 +224,7 @@ def _name_kinds(buf: np.ndarray, start: np.ndarray) -> np.ndarray:
     for k in range(_NAME_BYTES // 8 - 1, -1, -1):  # the first word with one decides
         column = flags[:, k]
         found = column != 0
-        end[found] = 8 * k + _lowest_byte(column[found]).astype(np.int64)
+        end[found] = 8 * k + lowest_byte(column[found]).astype(np.int64)
     # The name's bytes only; a name longer than the words read is no known one.
     end[end == _NAME_BYTES] = 0
     for k in range(_NAME_BYTES // 8):
