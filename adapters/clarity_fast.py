@@ -146,8 +146,11 @@ def read_fast(body: bytes, wanted: Callable[[str, str], bool]) -> Document:
     root = _start_of_root(body)
     try:
         return _read(body, np.frombuffer(body, dtype=np.uint8), 0, root, wanted)
-    except IndexError:  # a read ran past the end: where the padding reads zeros
-        return _read(body, padded_copy(body), PAD, root, wanted)
+    except (IndexError, ValueError):  # a read ran past the end (or the body is tiny)
+        try:
+            return _read(body, padded_copy(body), PAD, root, wanted)
+        except IndexError:  # past even the padding: the careful reader says what is wrong
+            raise Decline from None
 
 
 def _read(

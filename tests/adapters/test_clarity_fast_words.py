@@ -185,3 +185,18 @@ def test_a_long_value_at_the_end_is_read_from_a_padded_copy(
     ).encode()
     assert not same(data)  # (read twice there: with the careful reader, and alone)
     assert made == [len(data)] * 2
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"<ElectionResult/>",
+        b"<ElectionResult />\n",
+        b'<ElectionResult><Contest key="1" text="G"><Choice key="1" text="A"/></Contest>'
+        b"<Choice/></ElectionResult>",
+    ],
+)
+def test_tiny_or_odd_endings_read_as_the_careful_reader_does(data: bytes) -> None:
+    """A root alone (shorter than a name's window) and a bare tag near the end: the
+    careful reader's answer or error, never a NumPy error."""
+    same(data)
