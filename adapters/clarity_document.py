@@ -17,9 +17,6 @@ import numpy as np
 if TYPE_CHECKING:
     from adapters.spans import Spans
 
-#: The root element of every Clarity detail file.
-ROOT = "ElectionResult"
-
 
 @dataclass
 class Choice:

@@ -51,8 +51,8 @@ from adapters.buffer_words import (
     quote_mask,
     same_bytes_at,
 )
+from adapters.clarity_check import ROOT
 from adapters.clarity_document import (
-    ROOT,
     Choice,
     Contest,
     Document,

@@ -1,33 +1,24 @@
-"""Reading a Clarity ``detail.xml`` safely: defusedxml first, then the fastest reader that
-can vouch for the layout.
+"""Reading a Clarity ``detail.xml`` safely: defusedxml's pass over the whole body, and the
+fastest reader that can vouch for the layout.
 
-The document is untrusted. Every body is first parsed whole by defusedxml's expat parser
-with document types forbidden: a DTD is how entity expansion (billion laughs) and external
-entities (``SYSTEM "file:///etc/passwd"``) get in, and Clarity files never carry one.
-defusedxml's refusing handlers stay in place; that pass installs no element handlers (only
-a check of the root element), so it costs about what expat alone does.
-
-That pass costs what expat alone does (a parser with no handlers at all, namespaces on or
-off, fed whole or in 16-64 KB pieces: the same to within noise), so it is kept as it is.
-
-Then :mod:`adapters.clarity_fast` reads the checked bytes with whole-document NumPy
-passes; where it declines, the careful reader here reads them again with one callback per
-element (a small state machine over Clarity's element names). Both fill the same
-:class:`~adapters.clarity_document.Document`.
+The body is untrusted: :func:`~adapters.clarity_check.check_document` (defusedxml, DTDs
+forbidden) must accept it before anything read from it is returned. On a large body that
+pass runs in :mod:`adapters.clarity_helper`'s process while :mod:`adapters.clarity_fast`
+reads the same bytes here with whole-document NumPy passes; otherwise it runs first, here.
+Where the fast reader declines, the careful reader here reads the body again with one
+callback per element (a small state machine over Clarity's element names), itself through
+defusedxml. Both fill the same :class:`~adapters.clarity_document.Document`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from xml.parsers.expat import ExpatError
 
-from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden
-from defusedxml import ExternalReferenceForbidden as ExternalForbidden
-from defusedxml.ElementTree import DefusedXMLParser
-
-from adapters.clarity_document import ROOT, Choice, Contest, Document
+from adapters.clarity_check import check_document, parse_defused
+from adapters.clarity_document import Choice, Contest, Document
 from adapters.clarity_fast import read_fast
+from adapters.clarity_helper import CHECKS
 from adapters.spans import Decline
 from nightdesk.errors import FeedError
 
@@ -51,30 +42,18 @@ def read_document(
         FeedError: the XML declares a DTD or entities, is not well-formed (with line and
             column), is not a Clarity file, or an element lacks a required attribute.
     """
-    check_document(body)
-    if fast:
-        try:
-            return read_fast(body, wanted)
-        except Decline:
-            pass
-    return read_careful(body, wanted)
+    if not fast:
+        check_document(body)
+        return read_careful(body, wanted)
+    doc = CHECKS.beside(body, lambda: _read_fast_or_none(body, wanted))
+    return doc if doc is not None else read_careful(body, wanted)
 
 
-def check_document(body: bytes) -> None:
-    """Parse the whole body with defusedxml, collecting nothing: refuse what is unsafe,
-    not well-formed, or not rooted at ``<ElectionResult>``."""
-    root = _RootCheck()
-
-    def configure(expat: Any) -> None:
-        expat.StartElementHandler = root.handler
-        root.expat = expat
-        # No callbacks for text: expat skips it (an undefined entity is still an error).
-        expat.DefaultHandlerExpand = None
-        expat.CharacterDataHandler = None
-
-    _parse(body, configure)
-    if not root.seen:
-        raise FeedError("the feed has no XML elements; expected a Clarity detail.xml")
+def _read_fast_or_none(body: bytes, wanted: Callable[[str, str], bool]) -> Document | None:
+    try:
+        return read_fast(body, wanted)
+    except Decline:
+        return None
 
 
 def read_careful(body: bytes, wanted: Callable[[str, str], bool]) -> Document:
@@ -89,97 +68,8 @@ def read_careful(body: bytes, wanted: Callable[[str, str], bool]) -> Document:
         expat.EndElementHandler = handlers.end
         expat.CharacterDataHandler = handlers.chars.append
 
-    _parse(body, configure)
+    parse_defused(body, configure)
     return doc
-
-
-def _parse(body: bytes, configure: Callable[[Any], None]) -> None:
-    """Run defusedxml's parser (DTDs forbidden) over ``body``; every refusal or syntax
-    error becomes a FeedError a person can act on."""
-    parser = DefusedXMLParser(target=_NoTree(), forbid_dtd=True)
-    expat = parser.parser
-    refuse_doctype = expat.StartDoctypeDeclHandler
-    expat.StartDoctypeDeclHandler = lambda name, *rest: _doctype(name, rest, refuse_doctype)
-    configure(expat)
-    try:
-        # The whole body as the final piece: feed() then close() give expat two pieces,
-        # measured ~1 ms slower on a 4 MB file (of ~25).
-        expat.Parse(body, True)
-    except ExpatError as exc:
-        reason = str(exc).split(":")[0]
-        raise FeedError(
-            f"the feed is not valid XML: {reason} (line {exc.lineno}, column {exc.offset + 1}); "
-            "expected a Clarity detail.xml"
-        ) from None
-    except EntitiesForbidden as exc:
-        raise FeedError(
-            f"the feed's XML declares entities ({exc.name!r}), which nightdesk refuses "
-            "(a possible XML bomb)"
-        ) from None
-    except ExternalForbidden as exc:
-        raise FeedError(
-            f"the feed's XML refers to an external entity ({exc.sysid!r}), which nightdesk "
-            "refuses (it could read local files)"
-        ) from None
-    except DTDForbidden as exc:
-        raise FeedError(
-            f"the feed's XML declares a document type (<!DOCTYPE {exc.name}>), which "
-            "nightdesk refuses: a DTD can declare entities (a possible XML bomb) or read "
-            "local files, and Clarity files have none"
-        ) from None
-    except DefusedXmlException as exc:  # any other refusal defusedxml adds
-        raise FeedError(f"the feed's XML was refused as unsafe ({exc})") from None
-    except KeyError as exc:
-        where = f"line {expat.CurrentLineNumber}, column {expat.CurrentColumnNumber + 1}"
-        raise FeedError(
-            f"an element lacks its {exc.args[0]!r} attribute ({where}); "
-            "expected a Clarity detail.xml"
-        ) from None
-
-
-def _doctype(name: str, rest: tuple[Any, ...], refuse: Callable[..., None]) -> None:
-    """Say so when the body is an HTML page (an error or login page); refuse any DTD."""
-    if name and name.lower() == "html":
-        raise FeedError(_HTML_PAGE)
-    refuse(name, *rest)
-
-
-_HTML_PAGE = (
-    "the feed is an HTML page, not a Clarity detail.xml (an error page or a login page? "
-    "check the URL)"
-)
-
-
-def _check_root(tag: str) -> None:
-    if tag == ROOT:
-        return
-    if tag.lower() == "html":
-        raise FeedError(_HTML_PAGE)
-    raise FeedError(
-        f"the XML's root element is <{tag}>, not <{ROOT}>; expected a Clarity detail.xml"
-    )
-
-
-class _NoTree:
-    """A parser target that builds nothing (the handlers collect instead)."""
-
-    def close(self) -> None:
-        return None
-
-
-class _RootCheck:
-    """The safety pass's only element handler: checks the root, then removes itself."""
-
-    def __init__(self) -> None:
-        self.seen = False
-        self.expat: Any = None
-        # Kept here: expat holds the handler only while it is installed.
-        self.handler = self.start
-
-    def start(self, tag: str, attrs: Any) -> None:
-        _check_root(tag)
-        self.seen = True
-        self.expat.StartElementHandler = None
 
 
 class _Handlers:
