@@ -88,6 +88,11 @@ def parse_defused(body: bytes | memoryview, configure: Callable[[Any], None]) ->
             f"an element lacks its {exc.args[0]!r} attribute ({where}); "
             "expected a Clarity detail.xml"
         ) from None
+    except LookupError as exc:  # an encoding Python lacks (after KeyError, a LookupError)
+        raise FeedError(
+            f"the feed's XML declares an encoding Python does not know ({exc}); "
+            "expected a Clarity detail.xml"
+        ) from None
 
 
 def _doctype(name: str, rest: tuple[Any, ...], refuse: Callable[..., None]) -> None:

@@ -373,6 +373,10 @@ def test_bad_cells_are_feed_errors_that_say_where(cells: str, message: str) -> N
         (b"<!DOCTYPE html><html><body>Login</body></html>", "HTML page"),
         (b"<?xml version='1.0'?><ElectionResult></ElectionResult>", "lists no contests"),
         (b"<?xml version='1.0'?><!-- only a comment -->", "no element found"),
+        (
+            b'<?xml version="1.0" encoding="bogus"?><ElectionResult/>',
+            r"declares an encoding Python does not know \(unknown encoding: bogus\)",
+        ),
     ],
 )
 def test_garbage_is_a_feed_error(body: bytes, message: str) -> None:

@@ -51,6 +51,7 @@ REFUSED = {
     "undefined entity": document(text="A &nbsp; B"),
     "bad UTF-8": document(text="cafXX").replace(b"cafXX", b"caf\xe9"),
     "control character": document(text="a\x01b"),
+    "unknown encoding": document().replace(b'version="1.0"', b'version="1.0" encoding="bogus"'),
 }
 
 
