@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
-from typing import TYPE_CHECKING, overload
+from typing import TYPE_CHECKING, TypeVar, overload
 
 import numpy as np
 
 if TYPE_CHECKING:
     from adapters.spans import Spans
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -64,38 +66,30 @@ class Segments:
         )
 
 
-class SegmentRows(Sequence[Segment]):
-    """One contest's segments as rows ``[start, end)`` of the document's columns: the fast
-    reader makes the columns, not a tuple per segment (equal to the list of the tuples)."""
-
-    def __init__(self, columns: Segments, start: int, end: int) -> None:
-        self.columns, self.start, self.end = columns, start, end
+class _Rows(Sequence[T]):
+    """A read-only sequence over columns kept in arrays: equal to the list of its items, so
+    documents from either reader compare equal (the fast reader keeps columns, the careful
+    one lists)."""
 
     def __len__(self) -> int:
-        return self.end - self.start
+        raise NotImplementedError
 
-    def _row(self, index: int) -> Segment:
-        i, columns = self.start + index, self.columns
-        return (
-            int(columns.choice[i]),
-            int(columns.vote_type[i]),
-            columns.stated[i],
-            int(columns.starts[i]),
-        )
+    def _item(self, index: int) -> T:
+        raise NotImplementedError
 
     @overload
-    def __getitem__(self, index: int) -> Segment: ...
+    def __getitem__(self, index: int) -> T: ...
     @overload
-    def __getitem__(self, index: slice) -> list[Segment]: ...
-    def __getitem__(self, index: int | slice) -> Segment | list[Segment]:
+    def __getitem__(self, index: slice) -> list[T]: ...
+    def __getitem__(self, index: int | slice) -> T | list[T]:
         if isinstance(index, slice):
-            return [self._row(i) for i in range(*index.indices(len(self)))]
+            return [self._item(i) for i in range(*index.indices(len(self)))]
         if not -len(self) <= index < len(self):
             raise IndexError(index)
-        return self._row(index % len(self))
+        return self._item(index % len(self))
 
-    def __iter__(self) -> Iterator[Segment]:
-        return (self._row(i) for i in range(len(self)))
+    def __iter__(self) -> Iterator[T]:
+        return (self._item(i) for i in range(len(self)))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Sequence) or isinstance(other, str | bytes):
@@ -105,7 +99,27 @@ class SegmentRows(Sequence[Segment]):
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"SegmentRows({list(self)!r})"
+        return f"{type(self).__name__}({list(self)!r})"
+
+
+class SegmentRows(_Rows[Segment]):
+    """One contest's segments as rows ``[start, end)`` of the document's columns: the fast
+    reader makes the columns, not a tuple per segment."""
+
+    def __init__(self, columns: Segments, start: int, end: int) -> None:
+        self.columns, self.start, self.end = columns, start, end
+
+    def __len__(self) -> int:
+        return self.end - self.start
+
+    def _item(self, index: int) -> Segment:
+        i, columns = self.start + index, self.columns
+        return (
+            int(columns.choice[i]),
+            int(columns.vote_type[i]),
+            columns.stated[i],
+            int(columns.starts[i]),
+        )
 
 
 @dataclass
@@ -131,39 +145,9 @@ class Contest:
     reporting: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
 
 
-class _Column(Sequence[str]):
+class _Column(_Rows[str]):
     """A column of cell texts the fast reader keeps in arrays (a sequence of ``str`` for
-    everyone else: equal to a list of the same texts)."""
-
-    def __len__(self) -> int:
-        raise NotImplementedError
-
-    def _text(self, index: int) -> str:
-        raise NotImplementedError
-
-    @overload
-    def __getitem__(self, index: int) -> str: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[str]: ...
-    def __getitem__(self, index: int | slice) -> str | list[str]:
-        if isinstance(index, slice):
-            return [self._text(i) for i in range(*index.indices(len(self)))]
-        if not -len(self) <= index < len(self):
-            raise IndexError(index)
-        return self._text(index % len(self))
-
-    def __iter__(self) -> Iterator[str]:
-        return (self._text(i) for i in range(len(self)))
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Sequence) or isinstance(other, str | bytes):
-            return NotImplemented
-        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({list(self)!r})"
+    everyone else)."""
 
 
 class UnitColumn(_Column):
@@ -176,7 +160,7 @@ class UnitColumn(_Column):
     def __len__(self) -> int:
         return len(self.codes)
 
-    def _text(self, index: int) -> str:
+    def _item(self, index: int) -> str:
         return self.names[int(self.codes[index])]
 
 
@@ -191,7 +175,7 @@ class VoteColumn(_Column):
     def __len__(self) -> int:
         return len(self.numbers)
 
-    def _text(self, index: int) -> str:
+    def _item(self, index: int) -> str:
         start, end = int(self.texts.start[index]), int(self.texts.end[index])
         return self.texts.buf[start:end].tobytes().decode()
 
