@@ -3,7 +3,8 @@
 1. the engine's pipeline (``benchmarks.engine``): parse, compare, allocate seats;
 2. parsing the feeds (``benchmarks.parsing``), then the same beside the peer libraries elex and
    clarify on real feed files (``benchmarks.peers``; skipped while their venv, which
-   ``make bench`` builds when it can, is absent);
+   ``make bench`` builds when it can, is absent), and the Clarity helper process on and off
+   (``benchmarks.clarity_helper``: parse time, and how late another thread wakes meanwhile);
 3. the history store (``benchmarks.store``): record and rebuild times, bytes per snapshot;
 4. the terminal (``benchmarks.terminal``): bytes, CPU, latency, memory and launch time of the
    real app (history store included) in a pseudo-terminal, beside a stock ``DataTable``
@@ -60,6 +61,7 @@ def run(argv: Sequence[str]) -> int:
         ("engine", "benchmarks.engine", ()),
         ("parsing", "benchmarks.parsing", ()),
         ("peers", "benchmarks.peers", (peers,)),
+        ("clarity helper", "benchmarks.clarity_helper", ([],)),
         ("store", "benchmarks.store", ([],)),
         ("terminal", "benchmarks.terminal", (list(argv),)),
         ("soak", "benchmarks.soak", (soak,)),
