@@ -66,33 +66,41 @@ def parse_defused(body: bytes | memoryview, configure: Callable[[Any], None]) ->
         ) from None
     except EntitiesForbidden as exc:
         raise FeedError(
-            f"the feed's XML declares entities ({exc.name!r}), which nightdesk refuses "
+            f"the feed's XML declares entities ({_clip(exc.name)!r}), which nightdesk refuses "
             "(a possible XML bomb)"
         ) from None
     except ExternalForbidden as exc:
         raise FeedError(
-            f"the feed's XML refers to an external entity ({exc.sysid!r}), which nightdesk "
+            f"the feed's XML refers to an external entity ({_clip(exc.sysid)!r}), which nightdesk "
             "refuses (it could read local files)"
         ) from None
     except DTDForbidden as exc:
         raise FeedError(
-            f"the feed's XML declares a document type (<!DOCTYPE {exc.name}>), which "
+            f"the feed's XML declares a document type (<!DOCTYPE {_clip(exc.name)}>), which "
             "nightdesk refuses: a DTD can declare entities (a possible XML bomb) or read "
             "local files, and Clarity files have none"
         ) from None
     except DefusedXmlException as exc:  # any other refusal defusedxml adds
-        raise FeedError(f"the feed's XML was refused as unsafe ({exc})") from None
+        raise FeedError(f"the feed's XML was refused as unsafe ({_clip(str(exc))})") from None
     except KeyError as exc:
         where = f"line {expat.CurrentLineNumber}, column {expat.CurrentColumnNumber + 1}"
         raise FeedError(
-            f"an element lacks its {exc.args[0]!r} attribute ({where}); "
+            f"an element lacks its {_clip(str(exc.args[0]))!r} attribute ({where}); "
             "expected a Clarity detail.xml"
         ) from None
     except LookupError as exc:  # an encoding Python lacks (after KeyError, a LookupError)
         raise FeedError(
-            f"the feed's XML declares an encoding Python does not know ({exc}); "
+            f"the feed's XML declares an encoding Python does not know ({_clip(str(exc))}); "
             "expected a Clarity detail.xml"
         ) from None
+
+
+def _clip(text: str | None, most: int = 80) -> str | None:
+    """A name from the feed, shortened for a message: a hostile feed can make it any
+    length, and a status line (or the helper's verdict) has room for a few words."""
+    if text is None or len(text) <= most:
+        return text
+    return f"{text[: most - 1]}…"
 
 
 def _doctype(name: str, rest: tuple[Any, ...], refuse: Callable[..., None]) -> None:
@@ -114,7 +122,7 @@ def _check_root(tag: str) -> None:
     if tag.lower() == "html":
         raise FeedError(_HTML_PAGE)
     raise FeedError(
-        f"the XML's root element is <{tag}>, not <{ROOT}>; expected a Clarity detail.xml"
+        f"the XML's root element is <{_clip(tag)}>, not <{ROOT}>; expected a Clarity detail.xml"
     )
 
 

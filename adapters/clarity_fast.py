@@ -132,6 +132,11 @@ _UTF8 = {b"utf-8", b"utf8", b"us-ascii", b"ascii"}
 _ENTITY = re.compile(r"&(#x[0-9A-Fa-f]+|#[0-9]+|amp|lt|gt|quot|apos);")
 _NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
 _INT64_MAX = int(np.iinfo(np.int64).max)
+#: Fewer bytes a tag than this, on average, and the body is not read here (see _Tags).
+_TAG_BYTES = 24
+_FEW_TAGS = 4096
+#: How many different long lists of one length and tail are kept to compare against.
+_ALIKE = 4
 
 
 def read_fast(body: bytes, wanted: Callable[[str, str], bool]) -> Document:
@@ -149,7 +154,9 @@ def read_fast(body: bytes, wanted: Callable[[str, str], bool]) -> Document:
     except (IndexError, ValueError):  # a read ran past the end (or the body is tiny)
         try:
             return _read(body, padded_copy(body), PAD, root, wanted)
-        except IndexError:  # past even the padding: the careful reader says what is wrong
+        except (IndexError, ValueError, OverflowError):
+            # Past even the padding, or bytes that are not UTF-8 or not XML: the careful
+            # reader (or the safety pass's refusal) says what is wrong.
             raise Decline from None
 
 
@@ -196,6 +203,11 @@ class _Tags:
     @classmethod
     def find(cls, buf: np.ndarray, root: int) -> _Tags:
         at = byte_positions(buf, root, _LT)
+        if len(at) > _FEW_TAGS and len(at) * _TAG_BYTES > len(buf):
+            # Far denser in tags than Clarity writes (55-85 bytes a tag): the arrays below
+            # (~150 bytes a tag) would grow a hostile body many times over before it is
+            # refused, so the careful reader (or the refusal) has it.
+            raise Decline
         word = words_at(buf, at + 1)
         first = word.view(np.uint8)[::8]  # (the byte after each "<": a view, no copy)
         if ((first == _BANG) | (first == _QUESTION)).any():
@@ -558,9 +570,12 @@ class _Reader:
             start, end = int(starts[k]), int(ends[k])
             raw = body[start:end]
             # (Keyed by length and last bytes: hashing them all would cost more.)
+            # A few lists a key at most: a feed of many lists alike in length and tail
+            # but not in bytes would otherwise cost a comparison with each (quadratic);
+            # past those, a list is read on its own (the same entries, read again).
             alike = seen.setdefault((end - start, body[end - 64 : end]), [])
             like[k] = next((j for j, other in alike if other == raw), k)
-            if like[k] == k:
+            if like[k] == k and len(alike) < _ALIKE:
                 alike.append((k, raw))
         read = like == np.arange(len(heads))
         like_list = like.tolist()
@@ -1016,6 +1031,14 @@ def _text(raw: bytes) -> str:
 
 def _entity(match: re.Match[str]) -> str:
     ref = match[1]
-    if ref[0] == "#":
-        return chr(int(ref[2:], 16) if ref[1] in "xX" else int(ref[1:]))
-    return _NAMED[ref]
+    if ref[0] != "#":
+        return _NAMED[ref]
+    # (Leading zeros are allowed, any number of them: int() caps its digits.)
+    hexa = ref[1] in "xX"
+    digits = ref[2 if hexa else 1 :].lstrip("0") or "0"
+    if len(digits) > 7:
+        raise Decline  # past the last code point: not XML (the safety pass refuses it)
+    code = int(digits, 16 if hexa else 10)
+    if code > 0x10FFFF:
+        raise Decline
+    return chr(code)

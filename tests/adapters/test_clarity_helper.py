@@ -52,6 +52,8 @@ REFUSED = {
     "bad UTF-8": document(text="cafXX").replace(b"cafXX", b"caf\xe9"),
     "control character": document(text="a\x01b"),
     "unknown encoding": document().replace(b'version="1.0"', b'version="1.0" encoding="bogus"'),
+    # (A name longer than the helper's verdict may carry: the message shows its start.)
+    "70,000-character root": ("<" + "é" * 70_000 + "/>").encode(),
 }
 
 
@@ -104,6 +106,7 @@ def test_a_refusal_from_the_helper_is_the_one_given_here(
     assert isinstance(refused, FeedError), refused
     assert same(refused, read(body, off, monkeypatch))
     assert helper.checked == 1 and helper.failures == 0
+    assert len(str(refused)) < 400  # (a name from the feed is shortened, on or off)
 
 
 def test_a_large_real_file_is_checked_in_the_default_helper(

@@ -425,3 +425,74 @@ def test_long_values_read_by_window_or_word_alike(
     assert (end - start)[closed].tolist() == [
         len(t) for t in texts if len(t) < fast_module._LONGEST
     ]
+
+
+# ------------------------------------------------------------------ hostile bytes
+# With the helper process, the fast reader reads a body before the safety pass has
+# accepted it: whatever the bytes, it reads them or declines, in bounded time and memory.
+
+
+def test_a_character_reference_with_many_leading_zeros_is_read() -> None:
+    zeros = "&#" + "0" * 5000 + "65;"  # (valid XML: int() alone refuses 4,300+ digits)
+    data = body(contest(start='<Contest key="{key}" text="' + zeros + '">'))
+    check_document(data)
+    same(data)
+    assert read_fast(data, ALL).contests[0].text == "A"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        body(contest(start='<Contest key="{key}" text="&#99999999999999999999;">')),
+        body(contest(start='<Contest key="{key}" text="&#x110000;">')),
+        body(head="<ElectionName>caf\xe9</ElectionName>").replace("é".encode(), b"\xe9"),
+        body(contest(start='<Contest key="{key}" text="' + "x" * 300 + '\xe9">')).replace(
+            "é".encode(), b"\xe9"
+        ),
+    ],
+    ids=["huge decimal", "past U+10FFFF", "bad UTF-8 in a text", "bad UTF-8 in a long value"],
+)
+def test_bytes_that_are_not_xml_are_declined_not_raised(data: bytes) -> None:
+    with pytest.raises(FeedError):
+        check_document(data)
+    assert declines(data)
+    same(data)
+
+
+def test_a_body_dense_in_tags_is_declined_before_its_arrays_grow() -> None:
+    import tracemalloc
+
+    data = body(tail="<a/>" * 1_000_000)  # 4 MB, 1M tags (Clarity: one in 55-85 bytes)
+    tracemalloc.start()
+    try:
+        assert declines(data)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 12 * len(data)  # (read on: ~150 bytes a tag, 37x the body)
+
+
+def test_many_long_lists_alike_only_at_their_ends_are_each_read() -> None:
+    """Lists of one length and tail but other bytes: each read as itself (not compared
+    with every earlier one: that was quadratic in their number)."""
+
+    def county_list(i: int) -> str:
+        entries = [
+            f'<County name="C{i if j == 3 else j:06d}" precinctsParticipating="3" '
+            'precinctsReported="2" />'
+            for j in range(16)
+        ]
+        return f"<ParticipatingCounties>{''.join(entries)}</ParticipatingCounties>"
+
+    contests = "\n".join(
+        contest(key=str(i), start='<Contest key="{key}" text="Race">' + county_list(i))
+        for i in range(3 * fast_module._ALIKE)
+    )
+    data = body(contests)
+    check_document(data)
+    assert not same(data)  # (read the fast way)
+    doc = read_fast(data, ALL)
+    usual = {f"C{j:06d}" for j in range(16)} - {"C000003"}
+    assert [set(c.reporting) - usual for c in doc.contests] == [
+        {f"C{i:06d}"} - usual for i in range(3 * fast_module._ALIKE)
+    ]
